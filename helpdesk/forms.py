@@ -1,0 +1,47 @@
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import User
+
+
+class EmailAuthenticationForm(auth_forms.AuthenticationForm):
+    """Django's login form, labelled for e-mail addresses."""
+
+    username = forms.EmailField(
+        label=_("E-mail address"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+
+class SignupForm(auth_forms.BaseUserCreationForm):
+    """A new customer: e-mail, name, password, and the name of their company (the account)."""
+
+    account_name = forms.CharField(
+        label=_("Company or your name"),
+        max_length=200,
+        help_text=_("Support points and tickets belong to this account."),
+    )
+
+    class Meta:
+        model = User
+        fields = ["email", "first_name", "last_name"]
+        field_classes = {"email": forms.EmailField}
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("An account with this e-mail address already exists."))
+        return email
+
+
+class AdminUserCreationForm(auth_forms.AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ["email"]
+
+
+class AdminUserChangeForm(auth_forms.UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"

@@ -1,0 +1,104 @@
+"""Reads for the Communication center points page and the admin: each a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Min, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from .models import Account, Entry, EntryKind, Hold, HoldStatus, Lot
+
+# What the customer sees as balance modifications: points that came in or went out outside the
+# work on a ticket (captures and deductions are listed with their tickets instead).
+BALANCE_MODIFICATION_KINDS = [
+    EntryKind.PURCHASE,
+    EntryKind.GRANT,
+    EntryKind.ADJUSTMENT_CREDIT,
+    EntryKind.ADJUSTMENT_DEBIT,
+    EntryKind.RETURN_LOT,
+    EntryKind.RELEASE,
+    EntryKind.REFUND,
+    EntryKind.EXPIRE,
+]
+
+
+@dataclass(frozen=True)
+class PointsSummary:
+    available: int
+    captured: int
+    next_expiry_points: int
+    next_expiry_at: datetime | None
+
+
+def points_summary(*, account: Account, at: datetime | None = None) -> PointsSummary:
+    """Available balance, captured total and the next points to expire (3 queries)."""
+    at = at or timezone.now()
+    spendable = Lot.objects.filter(account=account).spendable(at)
+    totals = spendable.aggregate(available=Sum("remaining"), next_at=Min("expires_at"))
+    next_points = 0
+    if totals["next_at"] is not None:
+        next_points = spendable.filter(expires_at=totals["next_at"]).aggregate(
+            points=Sum("remaining")
+        )["points"]
+    captured = Hold.objects.filter(account=account, status=HoldStatus.OPEN).aggregate(
+        points=Sum("amount")
+    )["points"]
+    return PointsSummary(
+        available=totals["available"] or 0,
+        captured=captured or 0,
+        next_expiry_points=next_points,
+        next_expiry_at=totals["next_at"],
+    )
+
+
+def points_available(*, account: Account, at: datetime | None = None) -> int:
+    at = at or timezone.now()
+    return (
+        Lot.objects.filter(account=account).spendable(at).aggregate(points=Sum("remaining"))[
+            "points"
+        ]
+        or 0
+    )
+
+
+def balance_modifications(*, account: Account) -> QuerySet[Entry]:
+    """Journal lines that changed the balance outside ticket work, newest first, with their lot."""
+    return (
+        Entry.objects.filter(account=account, kind__in=BALANCE_MODIFICATION_KINDS)
+        .select_related("lot", "order", "hold__ticket", "actor")
+        .order_by("-created_at", "-id")
+    )
+
+
+def holds_in_progress(*, account: Account) -> QuerySet[Hold]:
+    return (
+        Hold.objects.filter(account=account, status=HoldStatus.OPEN)
+        .select_related("ticket", "ticket__category")
+        .order_by("-created_at", "-id")
+    )
+
+
+def holds_deducted(*, account: Account) -> QuerySet[Hold]:
+    """Settled holds (and settled holds later refunded, which show 0 deducted)."""
+    return (
+        Hold.objects.filter(account=account, status__in=[HoldStatus.SETTLED, HoldStatus.REFUNDED])
+        .select_related("ticket", "ticket__category")
+        .order_by("-settled_at", "-id")
+    )
+
+
+def expiry_forecast(*, account: Account, at: datetime | None = None) -> list[tuple[datetime, int]]:
+    """[(first day of month, points expiring that month)] for spendable lots, soonest first."""
+    at = at or timezone.now()
+    rows = (
+        Lot.objects.filter(account=account)
+        .spendable(at)
+        .annotate(month=TruncMonth("expires_at", tzinfo=timezone.get_default_timezone()))
+        .values("month")
+        .annotate(points=Sum("remaining"))
+        .order_by("month")
+    )
+    return [(row["month"], row["points"]) for row in rows]

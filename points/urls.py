@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "points"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+]

@@ -7,7 +7,6 @@ Points are whole numbers stored as big integers. Every change of points goes thr
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -32,7 +31,7 @@ class MembershipRole(models.TextChoices):
 
 
 class Membership(models.Model):
-    """A user acting for an account. A user belongs to at most one account; an account has one owner."""
+    """A user acting for an account: at most one account per user, one owner per account."""
 
     account = models.ForeignKey(
         Account, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("account")
@@ -319,7 +318,9 @@ class Hold(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["account", "status", "-created_at"], name="hold_account_status_idx"),
+            models.Index(
+                fields=["account", "status", "-created_at"], name="hold_account_status_idx"
+            ),
         ]
 
     def __str__(self):
@@ -483,15 +484,12 @@ class Entry(models.Model):
         return f"{self.get_kind_display()}: {self.amount}"
 
     def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise JournalIsAppendOnly("Journal entries cannot be changed; add a compensating entry.")
+        if not self._state.adding:
+            raise JournalIsAppendOnly("Journal entries cannot be changed; add a compensating one.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise JournalIsAppendOnly("Journal entries cannot be deleted; add a compensating entry.")
-
-    def get_absolute_url(self):
-        return reverse("admin:points_entry_change", args=[self.pk])
 
 
 def entry_available_change(kind: str, amount: int) -> int:

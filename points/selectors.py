@@ -57,9 +57,9 @@ def points_summary(*, account: Account, at: datetime | None = None) -> PointsSum
 def points_available(*, account: Account, at: datetime | None = None) -> int:
     at = at or timezone.now()
     return (
-        Lot.objects.filter(account=account).spendable(at).aggregate(points=Sum("remaining"))[
-            "points"
-        ]
+        Lot.objects.filter(account=account)
+        .spendable(at)
+        .aggregate(points=Sum("remaining"))["points"]
         or 0
     )
 

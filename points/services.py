@@ -36,7 +36,6 @@ from .models import (
     MembershipRole,
     Order,
     OrderStatus,
-    PaymentBackend,
     PointPackage,
 )
 
@@ -184,10 +183,8 @@ def _spendable_lots(account: Account, at: datetime) -> list[Lot]:
     )
 
 
-def _take_from_lots(
-    *, account: Account, points: int, at: datetime
-) -> list[tuple[Lot, int]]:
-    """Take `points` from the soonest-expiring spendable lots; [(lot, taken)] or InsufficientPoints."""
+def _take_from_lots(*, account: Account, points: int, at: datetime) -> list[tuple[Lot, int]]:
+    """Take `points` from the soonest-expiring spendable lots, or raise InsufficientPoints."""
     lots = _spendable_lots(account, at)
     available = sum(lot.remaining for lot in lots)
     if available < points:
@@ -201,7 +198,7 @@ def _take_from_lots(
         lot.remaining -= take
         still_needed -= take
         taken.append((lot, take))
-    Lot.objects.bulk_update([lot for lot, _ in taken], ["remaining"])
+    Lot.objects.bulk_update([lot for lot, _taken in taken], ["remaining"])
     return taken
 
 
@@ -209,7 +206,10 @@ def _draw_into_hold(
     *, hold: Hold, points: int, at: datetime, actor: User | None, reason: str
 ) -> None:
     taken = _take_from_lots(account=hold.account, points=points, at=at)
-    existing = {a.lot_id: a for a in HoldAllocation.objects.filter(hold=hold, lot__in=[lot for lot, _ in taken])}
+    existing = {
+        a.lot_id: a
+        for a in HoldAllocation.objects.filter(hold=hold, lot__in=[lot for lot, _taken in taken])
+    }
     new_allocations = []
     changed_allocations = []
     for lot, take in taken:
@@ -274,7 +274,7 @@ def _return_from_hold(
             entries.append(Entry(kind=back_to_lot_kind, amount=give, lot=lot, hold=hold, **common))
         else:
             entries.append(Entry(kind=reissue_kind, amount=give, lot=lot, hold=hold, **common))
-            _, credit = _credit_lot(
+            _lot, credit = _credit_lot(
                 account=hold.account,
                 lot_kind=LotKind.RETURN,
                 entry_kind=EntryKind.RETURN_LOT,
@@ -409,14 +409,14 @@ def points_grant(
 def points_adjust(
     *, account: Account, points: int, reason: str, actor: User | None, at: datetime | None = None
 ) -> list[Entry]:
-    """A manual correction: positive adds a lot, negative removes available points (soonest first)."""
+    """A manual correction: positive adds a lot, negative takes available points (soonest first)."""
     if isinstance(points, bool) or not isinstance(points, int) or points == 0:
         raise InvalidAmount(_("An adjustment must be a non-zero whole number of points."))
     reason = _require_reason(reason)
     at = at or timezone.now()
     account = _lock_account(account.pk)
     if points > 0:
-        _, entry = _credit_lot(
+        _lot, entry = _credit_lot(
             account=account,
             lot_kind=LotKind.ADJUSTMENT,
             entry_kind=EntryKind.ADJUSTMENT_CREDIT,
@@ -463,9 +463,7 @@ def hold_capture(
         if existing.status == HoldStatus.OPEN and existing.amount == points:
             return existing
         raise HoldConflict(_("Points are already captured for this ticket."))
-    hold = Hold.objects.create(
-        account=account, ticket_id=ticket.pk, amount=points, created_at=at
-    )
+    hold = Hold.objects.create(account=account, ticket_id=ticket.pk, amount=points, created_at=at)
     if points:
         _draw_into_hold(hold=hold, points=points, at=at, actor=actor, reason=reason)
     return hold
@@ -535,7 +533,7 @@ def hold_settle(
 def hold_release(
     *, ticket, reason: str, actor: User | None = None, at: datetime | None = None
 ) -> Hold:
-    """Return every captured point (cancelled ticket, software bug). Releasing twice does nothing."""
+    """Return every captured point (cancelled ticket, software bug); twice does nothing."""
     reason = _require_reason(reason)
     at = at or timezone.now()
     hold = _lock_hold(ticket.pk)
@@ -556,22 +554,43 @@ def hold_release(
 
 
 @transaction.atomic
-def hold_refund(*, ticket, reason: str, actor: User | None, at: datetime | None = None) -> Hold:
-    """Return deducted points (a software bug found after resolution): a compensating return."""
+def hold_refund(
+    *,
+    ticket,
+    reason: str,
+    actor: User | None,
+    points: int | None = None,
+    at: datetime | None = None,
+) -> Hold:
+    """Return deducted points after resolution: a compensating return (software bug found later,
+    or a cost lowered on reconsideration). All of them when `points` is None.
+    """
     reason = _require_reason(reason)
     at = at or timezone.now()
     hold = _lock_hold(ticket.pk)
     if hold.status == HoldStatus.REFUNDED:
         return hold
     if hold.status != HoldStatus.SETTLED:
-        raise HoldConflict(_("Only deducted points can be refunded; return captured points instead."))
+        raise HoldConflict(
+            _("Only deducted points can be refunded; return captured points instead.")
+        )
+    if points is not None:
+        _validate_points(points)
+        if points > hold.amount:
+            raise InvalidAmount(
+                _("Only %(amount)s points were deducted for this ticket.") % {"amount": hold.amount}
+            )
     _return_from_hold(
-        hold=hold, points=None, at=at, actor=actor, reason=reason, after_settlement=True
+        hold=hold, points=points, at=at, actor=actor, reason=reason, after_settlement=True
     )
-    hold.status = HoldStatus.REFUNDED
-    hold.amount = 0
-    hold.refunded_at = at
-    hold.save(update_fields=["status", "amount", "refunded_at"])
+    if points is None or points == hold.amount:
+        hold.status = HoldStatus.REFUNDED
+        hold.amount = 0
+        hold.refunded_at = at
+        hold.save(update_fields=["status", "amount", "refunded_at"])
+    else:
+        hold.amount -= points
+        hold.save(update_fields=["amount"])
     return hold
 
 
@@ -579,9 +598,7 @@ def hold_refund(*, ticket, reason: str, actor: User | None, at: datetime | None 
 
 
 @transaction.atomic
-def order_create(
-    *, account: Account, package: PointPackage, backend: str, actor: User
-) -> Order:
+def order_create(*, account: Account, package: PointPackage, backend: str, actor: User) -> Order:
     if not package.is_active:
         raise OrderNotPayable(_("This package is no longer on sale."))
     return Order.objects.create(
@@ -692,7 +709,9 @@ def lots_expire_due(
     while True:
         batch = _due_lots(as_of)
         if after is not None:
-            batch = batch.filter(Q(expires_at__gt=after[0]) | Q(expires_at=after[0], id__gt=after[1]))
+            batch = batch.filter(
+                Q(expires_at__gt=after[0]) | Q(expires_at=after[0], id__gt=after[1])
+            )
         last = batch.order_by("expires_at", "id").values_list("expires_at", "id")[
             batch_size - 1 : batch_size
         ]
@@ -733,4 +752,3 @@ def _expire_batch(batch, *, at: datetime) -> ExpiryResult:
         )
     batch.update(remaining=0, expired_at=at)
     return ExpiryResult(totals["lots"], totals["points"] or 0)
-

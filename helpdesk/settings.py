@@ -195,6 +195,9 @@ HELPDESK_AUTO_CLOSE_DAYS = env.int("HELPDESK_AUTO_CLOSE_DAYS", default=5)
 HELPDESK_ACCESS_DETAILS_RETENTION_DAYS = env.int(
     "HELPDESK_ACCESS_DETAILS_RETENTION_DAYS", default=90
 )
+# Fernet keys for customers' server access details, newest first (rotation: prepend a new key).
+# Default: derived from SECRET_KEY.
+HELPDESK_ACCESS_DETAILS_KEYS = env.list("HELPDESK_ACCESS_DETAILS_KEYS", default=[])
 HELPDESK_EXPIRY_BATCH_SIZE = env.int("HELPDESK_EXPIRY_BATCH_SIZE", default=5000)
 
 # Payments: "demo" pays at once (demos and tests only), "manual" waits for staff.

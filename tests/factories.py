@@ -87,7 +87,6 @@ class TicketFactory(factory.django.DjangoModelFactory):
     filed_by = factory.LazyAttribute(lambda t: account_owner(t.account))
     category = factory.SubFactory(IssueCategoryFactory)
     subject = factory.Sequence(lambda n: f"Problem number {n}")
-    description = "Something does not work."
     status = TicketStatus.OPEN
     created_at = factory.LazyFunction(timezone.now)
     last_activity_at = factory.LazyAttribute(lambda t: t.created_at)

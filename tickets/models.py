@@ -15,16 +15,33 @@ class TicketStatus(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
+# Statuses in which work is going on and points stay captured.
+ACTIVE_STATUSES = [
+    TicketStatus.AWAITING_QUOTE,
+    TicketStatus.OPEN,
+    TicketStatus.IN_PROGRESS,
+    TicketStatus.WAITING_FOR_CUSTOMER,
+]
+
+
 class TicketOutcome(models.TextChoices):
     SOLVED = "solved", _("solved")
     SOFTWARE_BUG = "software_bug", _("software bug (points returned)")
+
+
+class TicketQuerySet(models.QuerySet):
+    def for_account(self, account):
+        return self.filter(account=account)
 
 
 class Ticket(models.Model):
     """One incident: a single issue, however much correspondence it takes."""
 
     account = models.ForeignKey(
-        "points.Account", on_delete=models.PROTECT, related_name="tickets", verbose_name=_("account")
+        "points.Account",
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("account"),
     )
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -39,7 +56,6 @@ class Ticket(models.Model):
         verbose_name=_("category"),
     )
     subject = models.CharField(_("subject"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
     status = models.CharField(
         _("status"), max_length=24, choices=TicketStatus.choices, default=TicketStatus.OPEN
     )
@@ -63,6 +79,8 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
+    objects = TicketQuerySet.as_manager()
+
     class Meta:
         ordering = ["-last_activity_at", "-id"]
         verbose_name = _("ticket")
@@ -74,7 +92,9 @@ class Ticket(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["account", "-last_activity_at"], name="ticket_account_activity_idx"),
+            models.Index(
+                fields=["account", "-last_activity_at"], name="ticket_account_activity_idx"
+            ),
             models.Index(fields=["status", "first_response_due_at"], name="ticket_queue_idx"),
         ]
 
@@ -83,3 +103,313 @@ class Ticket(models.Model):
 
     def get_absolute_url(self):
         return reverse("tickets:detail", args=[self.pk])
+
+
+class StatusChange(models.Model):
+    """Every status move, made by `tickets.services.ticket_move` only."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="status_changes")
+    from_status = models.CharField(max_length=24, choices=TicketStatus.choices, blank=True)
+    to_status = models.CharField(max_length=24, choices=TicketStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+
+    def __str__(self):
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class Message(models.Model):
+    """One message of a ticket's thread. Internal notes are for staff only."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, related_name="messages", verbose_name=_("ticket")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="ticket_messages",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(_("message"))
+    is_internal = models.BooleanField(_("internal note"), default=False)
+    is_from_staff = models.BooleanField(_("from staff"), default=False)
+    created_at = models.DateTimeField(_("sent"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_internal=False) | Q(is_from_staff=True),
+                name="message_internal_only_from_staff",
+            ),
+        ]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_thread_idx")]
+
+    def __str__(self):
+        return _("Message #%(id)s on ticket #%(ticket)s") % {
+            "id": self.pk,
+            "ticket": self.ticket_id,
+        }
+
+
+class Attachment(models.Model):
+    """A file sent with a message; served only through a permission-checked view."""
+
+    message = models.ForeignKey(
+        Message, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("message")
+    )
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    created_at = models.DateTimeField(_("uploaded"))
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("tickets:attachment", args=[self.message.ticket_id, self.pk])
+
+
+class CostChangeKind(models.TextChoices):
+    CAPTURED = "captured", _("price captured")
+    CHANGED = "changed", _("cost changed")
+    QUOTE_ACCEPTED = "quote_accepted", _("quote accepted")
+    TIME_LOGGED = "time_logged", _("time logged")
+    URGENCY_REMOVED = "urgency_removed", _("urgency removed")
+    RECONSIDERED = "reconsidered", _("lowered on reconsideration")
+    DEDUCTED = "deducted", _("deducted on resolution")
+    RETURNED = "returned", _("returned")
+
+
+class CostChange(models.Model):
+    """The ticket's cost history, shown to the customer with each reason."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, related_name="cost_changes", verbose_name=_("ticket")
+    )
+    kind = models.CharField(_("change"), max_length=20, choices=CostChangeKind.choices)
+    old_points = models.BigIntegerField(_("from"), null=True, blank=True)
+    new_points = models.BigIntegerField(_("to"))
+    reason = models.TextField(_("reason"), blank=True)
+    outside_bounds = models.BooleanField(_("outside the category's bounds"), default=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("when"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("cost change")
+        verbose_name_plural = _("cost changes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_points__gte=0)
+                & (Q(old_points__isnull=True) | Q(old_points__gte=0)),
+                name="cost_change_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.old_points} → {self.new_points}"
+
+
+class QuoteStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for the customer")
+    ACCEPTED = "accepted", _("accepted")
+    DECLINED = "declined", _("declined")
+    SUPERSEDED = "superseded", _("replaced by a newer quote")
+
+
+class Quote(models.Model):
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, related_name="quotes", verbose_name=_("ticket")
+    )
+    points = models.BigIntegerField(_("points"))
+    note = models.TextField(_("what it covers"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=QuoteStatus.choices, default=QuoteStatus.PENDING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("quoted"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gte=0), name="quote_points_not_negative"),
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=Q(status="pending"),
+                name="quote_one_pending_per_ticket",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Quote of %(points)s points") % {"points": self.points}
+
+
+class ReconsiderationStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for a decision")
+    LOWERED = "lowered", _("cost lowered")
+    DECLINED = "declined", _("declined")
+
+
+class ReconsiderationRequest(models.Model):
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, related_name="reconsiderations", verbose_name=_("ticket")
+    )
+    message = models.TextField(_("why the cost should be reconsidered"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("asked"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ReconsiderationStatus.choices,
+        default=ReconsiderationStatus.PENDING,
+    )
+    decision_reason = models.TextField(_("decision"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("reconsideration request")
+        verbose_name_plural = _("reconsideration requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=Q(status="pending"),
+                name="reconsideration_one_pending_per_ticket",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Reconsideration of ticket #%(ticket)s") % {"ticket": self.ticket_id}
+
+
+class TimeLog(models.Model):
+    """Work time on an hourly ticket; the cost is the rate × total hours, rounded up."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, related_name="time_logs", verbose_name=_("ticket")
+    )
+    minutes = models.PositiveIntegerField(_("minutes"))
+    note = models.TextField(_("work done"))
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("logged"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("time log")
+        verbose_name_plural = _("time logs")
+        constraints = [
+            models.CheckConstraint(condition=Q(minutes__gt=0), name="time_log_minutes_positive"),
+        ]
+
+    def __str__(self):
+        return _("%(minutes)s minutes") % {"minutes": self.minutes}
+
+
+class Rating(models.Model):
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.PROTECT, related_name="rating", verbose_name=_("ticket")
+    )
+    score = models.PositiveSmallIntegerField(_("rating"))
+    comment = models.TextField(_("comment"), blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("rated"))
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.score}/5"
+
+
+class AccessDetails(models.Model):
+    """Server access a customer gives staff for one ticket: encrypted, erased after close."""
+
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.PROTECT, related_name="access_details", verbose_name=_("ticket")
+    )
+    ciphertext = models.BinaryField(_("encrypted details"), null=True, blank=True)
+    provided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("provided"))
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("access details")
+        verbose_name_plural = _("access details")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(erased_at__isnull=True, ciphertext__isnull=False)
+                | Q(erased_at__isnull=False, ciphertext__isnull=True),
+                name="access_details_erased_means_empty",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Access details for ticket #%(ticket)s") % {"ticket": self.ticket_id}
+
+
+class AccessDetailsView(models.Model):
+    """Each time a staff member decrypted a ticket's access details."""
+
+    access_details = models.ForeignKey(
+        AccessDetails, on_delete=models.PROTECT, related_name="views"
+    )
+    viewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    viewed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-viewed_at", "-id"]
+        verbose_name = _("access details view")
+        verbose_name_plural = _("access details views")
+
+    def __str__(self):
+        return f"{self.viewed_by} at {self.viewed_at:%Y-%m-%d %H:%M}"

@@ -16,8 +16,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q, Sum, Value
-from django.db.models.fields import CharField, DateTimeField
+from django.db.models import Count, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.fields import BigIntegerField, CharField, DateTimeField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -104,15 +104,13 @@ def _lock_account(account_id: int) -> Account:
     return Account.objects.select_for_update().get(pk=account_id)
 
 
-def _lock_hold(ticket_id: int) -> Hold:
+def _lock_hold(ticket) -> Hold:
     """The ticket's hold, read after its account is locked. Raises HoldConflict if there is none."""
-    account_id = (
-        Hold.objects.filter(ticket_id=ticket_id).values_list("account_id", flat=True).first()
-    )
-    if account_id is None:
+    _lock_account(ticket.account_id)
+    hold = Hold.objects.filter(ticket_id=ticket.pk).first()
+    if hold is None:
         raise HoldConflict(_("No points are captured for this ticket."))
-    _lock_account(account_id)
-    return Hold.objects.get(ticket_id=ticket_id)
+    return hold
 
 
 def purchase_lot_expiry(acquired_at: datetime) -> datetime:
@@ -131,6 +129,14 @@ def purchase_lot_expiry(acquired_at: datetime) -> datetime:
 
 def return_lot_expiry(returned_at: datetime) -> datetime:
     return returned_at + timedelta(days=settings.HELPDESK_RETURN_GRACE_DAYS)
+
+
+def _insert_entries_from(rows: QuerySet, columns: str) -> None:
+    """INSERT INTO the journal the rows a values_list() query selects: one statement, no fetch."""
+    select_sql, params = rows.query.sql_with_params()
+    table = connection.ops.quote_name(Entry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
 
 
 def _credit_lot(
@@ -203,13 +209,19 @@ def _take_from_lots(*, account: Account, points: int, at: datetime) -> list[tupl
 
 
 def _draw_into_hold(
-    *, hold: Hold, points: int, at: datetime, actor: User | None, reason: str
+    *, hold: Hold, points: int, at: datetime, actor: User | None, reason: str, new_hold=False
 ) -> None:
     taken = _take_from_lots(account=hold.account, points=points, at=at)
-    existing = {
-        a.lot_id: a
-        for a in HoldAllocation.objects.filter(hold=hold, lot__in=[lot for lot, _taken in taken])
-    }
+    existing = (
+        {}
+        if new_hold
+        else {
+            a.lot_id: a
+            for a in HoldAllocation.objects.filter(
+                hold=hold, lot__in=[lot for lot, _taken in taken]
+            )
+        }
+    )
     new_allocations = []
     changed_allocations = []
     for lot, take in taken:
@@ -457,15 +469,20 @@ def hold_capture(
     """
     _validate_points(points, allow_zero=True)
     at = at or timezone.now()
-    account = _lock_account(ticket.account_id)
-    existing = Hold.objects.filter(ticket_id=ticket.pk).first()
-    if existing is not None:
+    # One round trip: lock the account and learn whether the ticket already has a hold.
+    account = (
+        Account.objects.select_for_update(of=("self",))
+        .annotate(hold_id=Subquery(Hold.objects.filter(ticket_id=ticket.pk).values("id")[:1]))
+        .get(pk=ticket.account_id)
+    )
+    if account.hold_id is not None:
+        existing = Hold.objects.get(pk=account.hold_id)
         if existing.status == HoldStatus.OPEN and existing.amount == points:
             return existing
         raise HoldConflict(_("Points are already captured for this ticket."))
     hold = Hold.objects.create(account=account, ticket_id=ticket.pk, amount=points, created_at=at)
     if points:
-        _draw_into_hold(hold=hold, points=points, at=at, actor=actor, reason=reason)
+        _draw_into_hold(hold=hold, points=points, at=at, actor=actor, reason=reason, new_hold=True)
     return hold
 
 
@@ -477,7 +494,7 @@ def hold_change(
     _validate_points(points, allow_zero=True)
     reason = _require_reason(reason)
     at = at or timezone.now()
-    hold = _lock_hold(ticket.pk)
+    hold = _lock_hold(ticket)
     if hold.status != HoldStatus.OPEN:
         raise HoldConflict(
             _("The ticket's points were already %(status)s; its cost can no longer change.")
@@ -505,23 +522,23 @@ def hold_settle(
     Points are deducted even if a lot they came from expired while the ticket was in progress.
     """
     at = at or timezone.now()
-    hold = _lock_hold(ticket.pk)
+    hold = _lock_hold(ticket)
     if hold.status in (HoldStatus.SETTLED, HoldStatus.REFUNDED):
         return hold
     if hold.status == HoldStatus.RELEASED:
         raise HoldConflict(_("The ticket's points were already returned; nothing to deduct."))
-    Entry.objects.bulk_create(
-        Entry(
-            account_id=hold.account_id,
-            kind=EntryKind.SETTLE,
-            amount=allocation.amount,
-            lot_id=allocation.lot_id,
-            hold=hold,
-            actor=actor,
-            reason=reason,
-            created_at=at,
-        )
-        for allocation in HoldAllocation.objects.filter(hold=hold, amount__gt=0)
+    allocations = HoldAllocation.objects.filter(hold=hold, amount__gt=0).values_list(
+        Value(hold.account_id),
+        Value(EntryKind.SETTLE, output_field=CharField()),
+        "amount",
+        "lot_id",
+        "hold_id",
+        Value(actor.pk if actor else None, output_field=BigIntegerField()),
+        Value(reason, output_field=CharField()),
+        Value(at, output_field=DateTimeField()),
+    )
+    _insert_entries_from(
+        allocations, "account_id, kind, amount, lot_id, hold_id, actor_id, reason, created_at"
     )
     hold.status = HoldStatus.SETTLED
     hold.settled_at = at
@@ -536,7 +553,7 @@ def hold_release(
     """Return every captured point (cancelled ticket, software bug); twice does nothing."""
     reason = _require_reason(reason)
     at = at or timezone.now()
-    hold = _lock_hold(ticket.pk)
+    hold = _lock_hold(ticket)
     if hold.status == HoldStatus.RELEASED:
         return hold
     if hold.status in (HoldStatus.SETTLED, HoldStatus.REFUNDED):
@@ -567,7 +584,7 @@ def hold_refund(
     """
     reason = _require_reason(reason)
     at = at or timezone.now()
-    hold = _lock_hold(ticket.pk)
+    hold = _lock_hold(ticket)
     if hold.status == HoldStatus.REFUNDED:
         return hold
     if hold.status != HoldStatus.SETTLED:
@@ -742,13 +759,6 @@ def _expire_batch(batch, *, at: datetime) -> ExpiryResult:
         Value("", output_field=CharField()),
         Value(at, output_field=DateTimeField()),
     )
-    select_sql, params = rows.query.sql_with_params()
-    entry_table = connection.ops.quote_name(Entry._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {entry_table} (account_id, kind, amount, lot_id, reason, created_at) "
-            f"{select_sql}",
-            params,
-        )
+    _insert_entries_from(rows, "account_id, kind, amount, lot_id, reason, created_at")
     batch.update(remaining=0, expired_at=at)
     return ExpiryResult(totals["lots"], totals["points"] or 0)

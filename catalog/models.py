@@ -91,6 +91,8 @@ class IssueCategory(models.Model):
                     pricing_kind=PricingKind.HOURLY,
                     points__isnull=True,
                     max_points__isnull=True,
+                    # Spelled out: a NULL rate makes "rate > 0" unknown, which a CHECK lets pass.
+                    hourly_rate__isnull=False,
                     hourly_rate__gt=0,
                 )
                 | Q(
@@ -108,7 +110,10 @@ class IssueCategory(models.Model):
 
     @property
     def price_label(self) -> str:
-        """The price as customers see it: "40", "from 120", "60–2040", "60 / hour", "upon request"."""
+        """The price as customers see it.
+
+        "40", "from 120", "60–2040", "60 / hour" or "upon request".
+        """
         match self.pricing_kind:
             case PricingKind.FIXED:
                 return str(self.points)

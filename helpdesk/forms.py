@@ -13,6 +13,15 @@ class EmailAuthenticationForm(auth_forms.AuthenticationForm):
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        # Django's message says both fields may be case-sensitive; e-mail addresses are not here.
+        "invalid_login": _(
+            "Please enter a correct e-mail address and password. "
+            "Note that the password is case-sensitive."
+        ),
+    }
+
 
 class SignupForm(auth_forms.BaseUserCreationForm):
     """A new customer: e-mail, name, password, and the name of their company (the account)."""
@@ -21,12 +30,19 @@ class SignupForm(auth_forms.BaseUserCreationForm):
         label=_("Company or your name"),
         max_length=200,
         help_text=_("Support points and tickets belong to this account."),
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
 
     class Meta:
         model = User
         fields = ["email", "first_name", "last_name"]
         field_classes = {"email": forms.EmailField}
+        # Lets browsers and assistive technology fill in the visitor's own details.
+        widgets = {
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+        }
 
     def clean_email(self):
         email = User.objects.normalize_email(self.cleaned_data["email"])

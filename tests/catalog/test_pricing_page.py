@@ -1,0 +1,138 @@
+"""The public price list at /support/pricing/."""
+
+import pytest
+from django.urls import reverse
+
+from catalog.models import CategoryGroup, IssueCategory
+from tests.catalog.test_default_catalog import SPEC_CATALOG
+from tests.factories import CategoryGroupFactory, IssueCategoryFactory, UserFactory
+from tests.html import attr, find, find_all, parse, text
+
+pytestmark = pytest.mark.django_db
+
+URL = "/support/pricing/"
+
+
+def price_list(response) -> list[tuple[str, list[tuple[str, str]]]]:
+    """[(group heading, [(category, price label), ...]), ...] as the page shows them."""
+    root = parse(response.content)
+    groups = []
+    for section in find_all(root, "section", class_="price-group"):
+        heading = text(find_all(section, "h3")[0])
+        rows = [
+            (text(find_all(row, "th")[0]), text(find_all(row, "td")[0]))
+            for row in find_all(find_all(section, "tbody")[0], "tr")
+        ]
+        groups.append((heading, rows))
+    return groups
+
+
+def test_pricing_url_is_public(client):
+    assert reverse("catalog:pricing") == URL
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    root = parse(response.content)
+    assert text(find(root, "h1")) == "Support pricing"
+    assert text(find(root, "title")) == "Support pricing · HelpDesk"
+
+
+def test_page_lists_every_active_category_with_its_label_grouped_in_order(client):
+    response = client.get(URL)
+
+    expected = [
+        (group, [(category[0], category[5]) for category in categories])
+        for group, categories in SPEC_CATALOG
+    ]
+    assert price_list(response) == expected
+    shown = {label for _, rows in price_list(response) for _, label in rows}
+    assert {"0", "40", "from 120", "60\u20132040", "60 / hour", "upon request"} <= shown
+
+
+def test_inactive_category_and_every_category_of_an_inactive_group_are_hidden(client):
+    IssueCategory.objects.filter(name="SEO analysis").update(is_active=False)
+    CategoryGroup.objects.filter(name="Transfer services").update(is_active=False)
+
+    response = client.get(URL)
+
+    groups = dict(price_list(response))
+    assert "Transfer services" not in groups
+    assert [name for name, _ in groups["Optimization services"]] == [
+        "X-Cart performance optimization",
+        "Optimization of server applications performance",
+        "Website security audit",
+    ]
+    page_text = text(parse(response.content))
+    assert "SEO analysis" not in page_text
+    assert "Transfer of X-Cart store" not in page_text
+    assert "Transfer of heavily customized X-Cart store" not in page_text
+
+
+def test_a_group_without_active_categories_shows_no_empty_table(client):
+    group = CategoryGroupFactory(name="Retired services")
+    IssueCategoryFactory(group=group, name="Old service", is_active=False)
+
+    response = client.get(URL)
+
+    assert "Retired services" not in dict(price_list(response))
+
+
+def test_page_explains_incidents_points_and_price_labels(client):
+    page_text = text(parse(client.get(URL).content))
+
+    for phrase in [
+        "One ticket, one issue",
+        "two years from the day you buy it",
+        "within one business day",
+        "costs twice the usual points",
+        "within one working hour",
+        "we may change the cost",
+        "deducted",
+        "bug in our software, every point comes back",
+        "reconsider the cost",
+        "A starting price",
+        "A range",
+        "Paid by the hour",
+        "We send you a quote",
+    ]:
+        assert phrase in page_text
+
+
+def test_anonymous_visitor_is_invited_to_sign_up(client):
+    root = parse(client.get(URL).content)
+
+    links = {attr(a, "href") for a in find_all(root, "a")}
+    assert reverse("signup") in links
+    assert reverse("login") in links
+
+
+def test_customer_is_invited_to_file_a_ticket(client):
+    client.force_login(UserFactory())
+
+    root = parse(client.get(URL).content)
+
+    file_links = [a for a in find_all(root, "a") if text(a) == "File a ticket"]
+    assert file_links
+    assert {attr(a, "href") for a in file_links} == {"/tickets/new/"}
+
+
+def test_query_count_does_not_grow_with_the_catalog(client, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        client.get(URL)
+
+    for group in CategoryGroupFactory.create_batch(5):
+        IssueCategoryFactory.create_batch(4, group=group)
+
+    with django_assert_num_queries(2):
+        response = client.get(URL)
+    assert len(price_list(response)) == 10
+
+
+def test_query_count_for_a_logged_in_customer_is_bounded(client, django_assert_max_num_queries):
+    client.force_login(UserFactory())
+
+    with django_assert_max_num_queries(4):  # session, user, groups, categories
+        response = client.get(URL)
+
+    assert "Log out" in text(parse(response.content))

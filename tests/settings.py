@@ -3,6 +3,7 @@
 import os
 import tempfile
 
+os.environ.setdefault("HELPDESK_ENV_FILE", "")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -17,6 +18,7 @@ from helpdesk.settings import STORAGES  # noqa: E402
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = tempfile.mkdtemp(prefix="helpdesk-test-media-")
+STATIC_ROOT = tempfile.mkdtemp(prefix="helpdesk-test-static-")
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -19,7 +19,7 @@ KEPT_VARIABLES = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIR
 
 def run(code_or_args: str | list[str], **variables: str) -> subprocess.CompletedProcess:
     env = {name: value for name, value in os.environ.items() if name in KEPT_VARIABLES}
-    env.update(DJANGO_SETTINGS_MODULE="helpdesk.settings", **variables)
+    env.update(DJANGO_SETTINGS_MODULE="helpdesk.settings", HELPDESK_ENV_FILE="", **variables)
     args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
     return subprocess.run(
         [sys.executable, *args],

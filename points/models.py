@@ -20,6 +20,10 @@ class Account(models.Model):
         ordering = ["name", "id"]
         verbose_name = _("customer account")
         verbose_name_plural = _("customer accounts")
+        permissions = [
+            ("grant_points", "Can grant points to an account"),
+            ("adjust_points", "Can make manual adjustments of an account's points"),
+        ]
 
     def __str__(self):
         return self.name
@@ -134,6 +138,7 @@ class Order(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("order")
         verbose_name_plural = _("orders")
+        permissions = [("mark_order_paid", "Can mark an order paid (manual payments)")]
         constraints = [
             models.CheckConstraint(condition=Q(points__gt=0), name="order_points_positive"),
             models.CheckConstraint(condition=Q(price__gte=0), name="order_price_not_negative"),

@@ -85,6 +85,14 @@ class Ticket(models.Model):
         ordering = ["-last_activity_at", "-id"]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
+        permissions = [
+            (
+                "change_ticket_cost",
+                "Can change ticket cost: set cost, quote, log time, remove urgency, "
+                "decide reconsiderations, resolve, return points for a software bug",
+            ),
+            ("view_access_details", "Can reveal customers' server access details"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome="") | Q(status__in=["resolved", "closed"]),

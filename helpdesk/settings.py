@@ -5,10 +5,11 @@ them: SQLite in the project folder, the console e-mail backend, DEBUG on through
 """
 
 import os
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -216,13 +217,31 @@ if PAYMENT_BACKEND == "demo" and not DEBUG and not env.bool("PAYMENT_DEMO_ALLOWE
 
 # --- Logging ----------------------------------------------------------------------------------
 
+# Everything goes to standard output, for the process manager (compose, systemd) to collect: one
+# JSON object per line in production (LOG_FORMAT=json, the default without DEBUG), plain lines
+# for people at a terminal (LOG_FORMAT=plain, the default with DEBUG).
+LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["stdout"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
@@ -232,3 +251,87 @@ LOGGING = {
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Tasks report through the database and the logs; nobody reads their return values.
+CELERY_TASK_IGNORE_RESULT = True
+# Every task is idempotent: acknowledge a message once its task has finished, so a task whose
+# worker died is run again, and take one message at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through LOGGING above (JSON in production), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+# A web request queues its e-mails after commit; with the broker down it must not hang: give up
+# within about a second (the notification waits in the outbox and the drain sends it).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# Local state of the embedded run (`manage.py run_embedded`): its file-based broker and the beat
+# schedule file.
+HELPDESK_RUN_DIR = Path(env("HELPDESK_RUN_DIR", default=str(BASE_DIR / "var")))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The broker that needs no server: messages are files in a folder shared by the web server
+    # and the worker on one machine.
+    _queue_dir = HELPDESK_RUN_DIR / "celery" / "queue"
+    _processed_dir = HELPDESK_RUN_DIR / "celery" / "processed"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "processed_folder": str(_processed_dir),
+        "control_folder": str(HELPDESK_RUN_DIR / "celery" / "control"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+        "retry_on_timeout": True,
+        "health_check_interval": 25,
+        # A message not acknowledged within an hour is delivered again: longer than any task's
+        # time limit, so a running task is never duplicated.
+        "visibility_timeout": 3600,
+    }
+
+# Expiring points every hour is enough (expiry is a fact of time: balances never count expired
+# points; the job records it) and catches up after downtime; HELPDESK_EXPIRY_INTERVAL_SECONDS
+# runs it every N seconds instead (demos, tests).
+_expiry_interval = env.int("HELPDESK_EXPIRY_INTERVAL_SECONDS", default=0)
+_HOUR = 3600
+_DAY = 24 * _HOUR
+# Times in CELERY_TIMEZONE, the HelpDesk time zone. `expires` drops runs that waited in the queue
+# past their next one (a worker that was down does not get a pile of identical jobs).
+CELERY_BEAT_SCHEDULE = {
+    "expire-points": {
+        "task": "points.tasks.expire_points",
+        "schedule": (
+            timedelta(seconds=_expiry_interval) if _expiry_interval else crontab(minute=5)
+        ),
+        "options": {"expires": _expiry_interval or _HOUR - 60},
+    },
+    "remind-expiring-points": {
+        "task": "points.tasks.remind_expiring_points",
+        "schedule": crontab(hour=9, minute=0),
+        "options": {"expires": _DAY - _HOUR},
+    },
+    "close-quiet-tickets": {
+        "task": "tickets.tasks.close_quiet_tickets",
+        "schedule": crontab(minute=15),
+        "options": {"expires": _HOUR - 60},
+    },
+    "erase-access-details": {
+        "task": "tickets.tasks.erase_access_details",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": _DAY - _HOUR},
+    },
+    "drain-outbox": {
+        "task": "tickets.tasks.drain_outbox",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
+}

@@ -421,3 +421,54 @@ class AccessDetailsView(models.Model):
 
     def __str__(self):
         return f"{self.viewed_by} at {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """An e-mail to send (the transactional outbox): written in the transaction that caused it,
+    sent after commit by a Celery task, or by the outbox drain when that task never ran.
+
+    About a ticket (ticket events) or about an account only (e.g. points expiring soon).
+    `context` holds JSON values and references to rows (model label and primary key); the
+    e-mail is rendered from what those rows say when it is sent.
+    """
+
+    event = models.CharField(_("event"), max_length=40)
+    account = models.ForeignKey(
+        "points.Account",
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        verbose_name=_("account"),
+    )
+    ticket = models.ForeignKey(
+        Ticket,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("ticket"),
+    )
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("queued"))
+    # The outbox drain leaves a row alone until then: first for a short grace period (the
+    # after-commit task normally sends it), then with a growing delay after each failure.
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Who it went to, recorded when sent (empty when nobody was to be told).
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("e-mail notification")
+        verbose_name_plural = _("e-mail notifications")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(sent_at__isnull=True),
+                name="notification_unsent_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event} #{self.pk}"

@@ -4,7 +4,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from catalog.models import IssueCategory
@@ -12,6 +11,7 @@ from helpdesk.models import User
 from points import services as ledger
 from points.models import Account, PointPackage
 from tickets import services as tickets
+from tickets.notifications import notifications_suppressed
 
 STAFF_EMAIL = "staff@example.com"
 STAFF_PASSWORD = "demo-staff-password"
@@ -48,10 +48,7 @@ class Command(BaseCommand):
                 "(or --allow-production)."
             )
         # The demo's history is made up: its tickets must not e-mail anyone.
-        with (
-            override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
-            transaction.atomic(),
-        ):
+        with notifications_suppressed(), transaction.atomic():
             staff = self._staff()
             for package_name, points, price in PACKAGES:
                 PointPackage.objects.get_or_create(

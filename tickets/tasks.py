@@ -1,0 +1,34 @@
+"""Ticket jobs: sending notifications and the scheduled ones (see CELERY_BEAT_SCHEDULE).
+
+Each calls the service its management command calls.
+"""
+
+from celery import shared_task
+
+from helpdesk.celery import JOB_OPTIONS
+
+from . import notifications, services
+
+
+@shared_task(**JOB_OPTIONS, soft_time_limit=60, time_limit=90)
+def send_notification(notification_id: int) -> bool:
+    """Send one outbox notification (queued after the commit that wrote it)."""
+    return notifications.notification_send(notification_id=notification_id)
+
+
+@shared_task(**JOB_OPTIONS, soft_time_limit=240, time_limit=300)
+def drain_outbox() -> int:
+    """Send notifications whose task never ran or failed (`drain_outbox`)."""
+    return notifications.notifications_send_due()
+
+
+@shared_task(**JOB_OPTIONS, soft_time_limit=30 * 60, time_limit=35 * 60)
+def close_quiet_tickets() -> int:
+    """Close resolved tickets quiet for HELPDESK_AUTO_CLOSE_DAYS (`close_quiet_tickets`)."""
+    return services.tickets_close_quiet()
+
+
+@shared_task(**JOB_OPTIONS, soft_time_limit=30 * 60, time_limit=35 * 60)
+def erase_access_details() -> int:
+    """Erase access details past their retention after close (`erase_access_details`)."""
+    return services.access_details_erase_due()

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import (
@@ -150,15 +151,15 @@ def _lot_violations(at, id_range, available_by_lots, available_by_journal):
 
 def _hold_violations():
     mismatched = (
-        Hold.objects.annotate(allocated=Sum("allocations__amount"))
-        .filter(~Q(amount=F("allocated")) & ~Q(amount=0, allocated__isnull=True))
+        Hold.objects.annotate(allocated=Coalesce(Sum("allocations__amount"), 0))
+        .exclude(amount=F("allocated"))
         .values("id", "account_id", "amount", "allocated")
     )
     for hold in mismatched:
         yield Violation(
             hold["account_id"],
             f"hold {hold['id']} amount = Σ allocations",
-            hold["allocated"] or 0,
+            hold["allocated"],
             hold["amount"],
         )
     closed_twice = Hold.objects.filter(settled_at__isnull=False, released_at__isnull=False)

@@ -282,7 +282,7 @@ def _return_from_hold(
         to_return -= give
         lot = allocation.lot
         common = {"account_id": hold.account_id, "actor": actor, "reason": reason, "created_at": at}
-        if lot.expires_at > at:
+        if lot.expires_at > at and lot.expired_at is None:
             lot.remaining += give
             changed_lots.append(lot)
             entries.append(Entry(kind=back_to_lot_kind, amount=give, lot=lot, hold=hold, **common))
@@ -351,11 +351,12 @@ def points_purchase(
     payment_reference = (payment_reference or "").strip()
     if not payment_reference:
         raise LedgerError(_("A payment reference is required for a purchase."))
-    at = at or timezone.now()
     account = _lock_account(account.pk)
+    at = at or timezone.now()
     existing = Lot.objects.filter(payment_reference=payment_reference).first()
     if existing is not None:
-        if existing.account_id == account.pk and existing.points == points:
+        same_order = existing.order_id == (order.pk if order is not None else None)
+        if existing.account_id == account.pk and existing.points == points and same_order:
             return existing
         raise PaymentReferenceConflict(
             _(
@@ -400,11 +401,11 @@ def points_grant(
     """Staff give points; they expire like purchased points unless another expiry is given."""
     _validate_points(points)
     reason = _require_reason(reason)
+    account = _lock_account(account.pk)
     at = at or timezone.now()
     expires_at = expires_at or purchase_lot_expiry(at)
     if expires_at <= at:
         raise LedgerError(_("The expiry of granted points must be in the future."))
-    account = _lock_account(account.pk)
     lot, entry = _credit_lot(
         account=account,
         lot_kind=LotKind.GRANT,
@@ -427,8 +428,8 @@ def points_adjust(
     if isinstance(points, bool) or not isinstance(points, int) or points == 0:
         raise InvalidAmount(_("An adjustment must be a non-zero whole number of points."))
     reason = _require_reason(reason)
-    at = at or timezone.now()
     account = _lock_account(account.pk)
+    at = at or timezone.now()
     if points > 0:
         _lot, entry = _credit_lot(
             account=account,
@@ -470,13 +471,13 @@ def hold_capture(
     must go through `hold_change`.
     """
     _validate_points(points, allow_zero=True)
-    at = at or timezone.now()
     # One round trip: lock the account and learn whether the ticket already has a hold.
     account = (
         Account.objects.select_for_update(of=("self",))
         .annotate(hold_id=Subquery(Hold.objects.filter(ticket_id=ticket.pk).values("id")[:1]))
         .get(pk=ticket.account_id)
     )
+    at = at or timezone.now()
     if account.hold_id is not None:
         existing = Hold.objects.get(pk=account.hold_id)
         if existing.status == HoldStatus.OPEN and existing.amount == points:
@@ -495,8 +496,8 @@ def hold_change(
     """Set the points held for an open ticket, up (drawing more) or down (returning some)."""
     _validate_points(points, allow_zero=True)
     reason = _require_reason(reason)
-    at = at or timezone.now()
     hold = _lock_hold(ticket)
+    at = at or timezone.now()
     if hold.status != HoldStatus.OPEN:
         raise HoldConflict(
             _("The ticket's points were already %(status)s; its cost can no longer change.")
@@ -523,8 +524,8 @@ def hold_settle(
 
     Points are deducted even if a lot they came from expired while the ticket was in progress.
     """
-    at = at or timezone.now()
     hold = _lock_hold(ticket)
+    at = at or timezone.now()
     if hold.status in (HoldStatus.SETTLED, HoldStatus.REFUNDED):
         return hold
     if hold.status == HoldStatus.RELEASED:
@@ -554,8 +555,8 @@ def hold_release(
 ) -> Hold:
     """Return every captured point (cancelled ticket, software bug); twice does nothing."""
     reason = _require_reason(reason)
-    at = at or timezone.now()
     hold = _lock_hold(ticket)
+    at = at or timezone.now()
     if hold.status == HoldStatus.RELEASED:
         return hold
     if hold.status in (HoldStatus.SETTLED, HoldStatus.REFUNDED):
@@ -585,8 +586,8 @@ def hold_refund(
     or a cost lowered on reconsideration). All of them when `points` is None.
     """
     reason = _require_reason(reason)
-    at = at or timezone.now()
     hold = _lock_hold(ticket)
+    at = at or timezone.now()
     if hold.status == HoldStatus.REFUNDED:
         return hold
     if hold.status != HoldStatus.SETTLED:
@@ -643,8 +644,8 @@ def order_mark_paid(
     payment_reference = (payment_reference or "").strip()
     if not payment_reference:
         raise LedgerError(_("A payment reference is required to mark an order paid."))
-    at = at or timezone.now()
     _lock_account(order.account_id)
+    at = at or timezone.now()
     order = Order.objects.get(pk=order.pk)
     if order.status == OrderStatus.PAID:
         if order.payment_reference != payment_reference:

@@ -44,10 +44,21 @@ def pytest_sessionstart(session):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    serialized = {
+        alias: getattr(connections[alias], "_test_serialized_contents", None)
+        for alias in connections
+    }
     with sync_playwright() as playwright:
+        # Playwright's sync API leaves an event loop running in this thread, so Django's
+        # (context-local) connection handler hands out new connection objects from here on.
+        # They must keep the migrated data that serialized_rollback restores before each test.
+        for alias, contents in serialized.items():
+            if contents is not None:
+                connections[alias]._test_serialized_contents = contents
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
@@ -73,3 +84,25 @@ def screenshot(page):
         return path
 
     return take
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests start from the migrated data (catalog, groups, permissions) as the
+    others do: each restores the database serialized after migrations (serialized_rollback).
+
+    Without it a transactional test's flush re-creates content types and permissions, which then
+    collide with the next serialized_rollback test's restore.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        fixtures = getattr(item, "fixturenames", ())
+        transactional = (
+            kwargs.get("transaction")
+            or (marker is not None and bool(marker.args) and marker.args[0])
+            or "live_server" in fixtures
+            or "transactional_db" in fixtures
+        )
+        if transactional and not kwargs.get("serialized_rollback"):
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)

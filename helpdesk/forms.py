@@ -61,3 +61,14 @@ class AdminUserChangeForm(auth_forms.UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        # Customers never reach the admin: a user of a customer account can't be made staff.
+        if cleaned.get("is_staff") and hasattr(self.instance, "membership"):
+            self.add_error(
+                "is_staff",
+                _("%(account)s uses this login as a customer; customers cannot be staff.")
+                % {"account": self.instance.membership.account},
+            )
+        return cleaned

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Min, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Min, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from .models import Account, Entry, EntryKind, Hold, HoldStatus, Lot
+from .models import Account, Entry, EntryKind, Hold, HoldStatus, Lot, Membership, MembershipRole
 
 # What the customer sees as balance modifications: points that came in or went out outside the
 # work on a ticket (captures and deductions are listed with their tickets instead).
@@ -102,3 +102,36 @@ def expiry_forecast(*, account: Account, at: datetime | None = None) -> list[tup
         .order_by("month")
     )
     return [(row["month"], row["points"]) for row in rows]
+
+
+def accounts_with_points(accounts: QuerySet[Account], *, at: datetime | None = None):
+    """`accounts` annotated with `available`, `captured`, `next_expiry_at` and `owner_email`.
+
+    Correlated subqueries, not joins, so the sums are not multiplied by each other and a page of
+    accounts costs one query however long it is.
+    """
+    at = at or timezone.now()
+    spendable = Lot.objects.filter(account=OuterRef("pk")).spendable(at)
+    return accounts.annotate(
+        available=Coalesce(
+            Subquery(
+                spendable.values("account").annotate(points=Sum("remaining")).values("points")
+            ),
+            0,
+        ),
+        captured=Coalesce(
+            Subquery(
+                Hold.objects.filter(account=OuterRef("pk"), status=HoldStatus.OPEN)
+                .values("account")
+                .annotate(points=Sum("amount"))
+                .values("points")
+            ),
+            0,
+        ),
+        next_expiry_at=Subquery(spendable.order_by("expires_at").values("expires_at")[:1]),
+        owner_email=Subquery(
+            Membership.objects.filter(account=OuterRef("pk"), role=MembershipRole.OWNER).values(
+                "user__email"
+            )[:1]
+        ),
+    )

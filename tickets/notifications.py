@@ -45,6 +45,7 @@ CUSTOMER_EVENTS = {
     "ticket_resolved",
     "points_returned",
     "reconsideration_decided",
+    "points_needed",
 }
 STAFF_EVENTS = {"ticket_filed", "customer_replied", "reconsideration_requested"}
 # About an account rather than one ticket.

@@ -25,6 +25,7 @@ from catalog.models import IssueCategory, PricingKind
 from helpdesk.models import User
 from points import services as ledger
 from points.models import Account, Hold, HoldStatus
+from points.selectors import points_available
 
 from .models import (
     ACTIVE_STATUSES,
@@ -559,6 +560,35 @@ def ticket_change_cost(
     )
     notify("cost_changed", ticket, cost_change=change)
     return change
+
+
+@transaction.atomic
+def ticket_wait_for_points(
+    *, ticket: Ticket, points: int, reason: str, actor: User, at: datetime | None = None
+) -> int:
+    """After a cost increase to `points` was refused for lack of points: e-mail the customer how
+    many points to buy and let the ticket wait for them. Returns the points missing.
+
+    The cost itself does not change; staff set it once the customer has the points.
+    """
+    at = at or timezone.now()
+    reason = _require_reason(reason)
+    ticket = _lock_ticket(ticket)
+    hold = _open_hold_or_error(ticket)
+    missing = points - hold.amount - points_available(account=ticket.account, at=at)
+    if missing <= 0:
+        raise TicketError(
+            _("The customer's balance now covers %(points)s points: change the cost instead.")
+            % {"points": points}
+        )
+    if ticket.status in (S.OPEN, S.IN_PROGRESS):
+        ticket_move(ticket=ticket, to_status=S.WAITING_FOR_CUSTOMER, actor=actor, at=at)
+    ticket.last_activity_at = at
+    ticket.save(update_fields=["last_activity_at"])
+    notify(
+        "points_needed", ticket, points=points, current=hold.amount, missing=missing, reason=reason
+    )
+    return missing
 
 
 @transaction.atomic

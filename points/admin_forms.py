@@ -1,0 +1,71 @@
+"""Forms of the staff-only points pages in the admin. They validate input; services decide."""
+
+from datetime import datetime, time
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+REASON_WIDGET = forms.Textarea(attrs={"rows": 3, "cols": 60})
+
+
+class GrantPointsForm(forms.Form):
+    points = forms.IntegerField(label=_("Points"), min_value=1)
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=REASON_WIDGET,
+        help_text=_("Recorded in the journal with your name; the customer sees it on their page."),
+    )
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for the usual two years from today."),
+    )
+
+    def clean_reason(self):
+        return self.cleaned_data["reason"].strip()
+
+    def expires_at(self) -> datetime | None:
+        """The start of the chosen day in the HelpDesk time zone, like purchase lots."""
+        day = self.cleaned_data.get("expires_on")
+        if day is None:
+            return None
+        return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
+
+
+class AdjustPointsForm(forms.Form):
+    points = forms.IntegerField(
+        label=_("Points"),
+        help_text=_(
+            "Positive adds points (a new lot that expires in two years); negative takes available "
+            "points away, soonest-expiring first."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=REASON_WIDGET,
+        help_text=_("Recorded in the journal with your name; the customer sees it on their page."),
+    )
+
+    def clean_points(self):
+        points = self.cleaned_data["points"]
+        if points == 0:
+            raise forms.ValidationError(_("An adjustment of 0 points changes nothing."))
+        return points
+
+    def clean_reason(self):
+        return self.cleaned_data["reason"].strip()
+
+
+class MarkOrderPaidForm(forms.Form):
+    payment_reference = forms.CharField(
+        label=_("Payment reference"),
+        max_length=200,
+        help_text=_(
+            "The bank transfer or invoice reference. Each reference can pay only one order."
+        ),
+    )
+
+    def clean_payment_reference(self):
+        return self.cleaned_data["payment_reference"].strip()

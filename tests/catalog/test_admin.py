@@ -1,0 +1,188 @@
+"""The price catalog in the admin: ordering, activation and prices, edited by staff who hold the
+catalog permissions; support staff may only look.
+"""
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from catalog.models import CategoryGroup, IssueCategory, PricingKind
+from catalog.selectors import catalog_groups_active
+from tests.admin_support import support_staff_user
+from tests.factories import CategoryGroupFactory, IssueCategoryFactory, StaffUserFactory
+from tests.html import find, find_all, parse, text
+
+pytestmark = pytest.mark.django_db
+
+CATEGORIES = "/admin/catalog/issuecategory/"
+GROUPS = "/admin/catalog/categorygroup/"
+
+
+@pytest.fixture
+def manager(client):
+    """A staff member (not a superuser) allowed to edit the catalog."""
+    user = StaffUserFactory()
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="catalog",
+            codename__in=[
+                "view_categorygroup",
+                "change_categorygroup",
+                "add_categorygroup",
+                "view_issuecategory",
+                "change_issuecategory",
+                "add_issuecategory",
+            ],
+        )
+    )
+    client.force_login(user)
+    return client
+
+
+def category_form(group, **overrides):
+    data = {
+        "group": group.pk,
+        "name": "Custom work",
+        "position": "5",
+        "is_active": "on",
+        "pricing_kind": PricingKind.FIXED,
+        "points": "",
+        "max_points": "",
+        "hourly_rate": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_category_list_shows_the_price_label_of_each_pricing_kind(manager):
+    group = CategoryGroupFactory(name="Test installation services")
+    IssueCategoryFactory(group=group, name="SSL", points=150, position=1)
+    IssueCategoryFactory(group=group, name="Server apps", minimum=True, points=250, position=2)
+    IssueCategoryFactory(group=group, name="SEO", range=True, position=3)
+    IssueCategoryFactory(group=group, name="Analytics", hourly=True, position=4)
+    IssueCategoryFactory(group=group, name="Other", upon_request=True, position=5)
+
+    page = parse(manager.get(CATEGORIES, {"group__id__exact": group.pk}).content)
+
+    rows = find_all(find(find(page, "table", id="result_list"), "tbody"), "tr")
+    prices = {
+        text(find(row, None, class_="field-name")): text(find(row, None, class_="field-price"))
+        for row in rows
+    }
+    assert prices == {
+        "SSL": "150",
+        "Server apps": "from 250",
+        "SEO": "60–2040",
+        "Analytics": "60 / hour",
+        "Other": "upon request",
+    }
+
+
+def test_reorder_and_deactivate_from_the_list(manager):
+    group = CategoryGroupFactory()
+    first = IssueCategoryFactory(group=group, name="First", position=1)
+    second = IssueCategoryFactory(group=group, name="Second", position=2)
+
+    response = manager.post(
+        CATEGORIES + f"?group__id__exact={group.pk}",
+        {
+            "form-TOTAL_FORMS": "2",
+            "form-INITIAL_FORMS": "2",
+            "form-0-id": first.pk,
+            "form-0-position": "3",
+            "form-0-is_active": "on",
+            "form-1-id": second.pk,
+            "form-1-position": "1",
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.position, first.is_active) == (3, True)
+    assert (second.position, second.is_active) == (1, False)
+    shown = [c.name for g in catalog_groups_active() if g == group for c in g.active_categories]
+    assert shown == ["First"]
+
+
+def test_deactivate_and_activate_actions(manager):
+    category = IssueCategoryFactory(name="Old service")
+
+    response = manager.post(
+        CATEGORIES,
+        {"action": "deactivate", "_selected_action": [category.pk]},
+        follow=True,
+    )
+    assert "1 deactivated; customers no longer see it." in text(parse(response.content))
+    assert not IssueCategory.objects.active().filter(pk=category.pk).exists()
+
+    manager.post(CATEGORIES, {"action": "activate", "_selected_action": [category.pk]})
+    assert IssueCategory.objects.active().filter(pk=category.pk).exists()
+
+
+def test_deactivating_a_group_hides_its_categories(manager):
+    group = CategoryGroupFactory(name="Test transfer services")
+    IssueCategoryFactory(group=group)
+
+    manager.post(GROUPS, {"action": "deactivate", "_selected_action": [group.pk]})
+
+    assert group not in catalog_groups_active()
+    assert not IssueCategory.objects.active().filter(group=group).exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "error"),
+    [
+        ({"pricing_kind": "fixed"}, "points", "Required for “fixed” pricing."),
+        ({"pricing_kind": "hourly", "hourly_rate": ""}, "hourly_rate", "Required"),
+        (
+            {"pricing_kind": "hourly", "hourly_rate": "60", "points": "10"},
+            "points",
+            "Leave empty for “per hour” pricing.",
+        ),
+        (
+            {"pricing_kind": "range", "points": "100", "max_points": "50"},
+            "max_points",
+            "Must be greater than the low end of the range.",
+        ),
+        ({"pricing_kind": "minimum", "points": "-5"}, "points", "Must be at least 0."),
+    ],
+)
+def test_price_fields_must_match_the_pricing_kind(manager, overrides, field, error):
+    group = CategoryGroupFactory()
+
+    response = manager.post(CATEGORIES + "add/", category_form(group, **overrides))
+
+    assert response.status_code == 200
+    errors = find(parse(response.content), "ul", id=f"id_{field}_error")
+    assert error in text(errors)
+    assert not IssueCategory.objects.filter(name="Custom work").exists()
+
+
+def test_add_a_range_category(manager):
+    group = CategoryGroupFactory()
+
+    response = manager.post(
+        CATEGORIES + "add/",
+        category_form(group, pricing_kind="range", points="60", max_points="600"),
+    )
+
+    assert response.status_code == 302
+    category = IssueCategory.objects.get(name="Custom work")
+    assert category.price_label == "60–600"
+
+
+def test_support_staff_can_look_but_not_change_the_catalog(client):
+    client.force_login(support_staff_user())
+    category = IssueCategoryFactory(points=40)
+
+    assert client.get(CATEGORIES).status_code == 200
+    assert client.get(GROUPS).status_code == 200
+    response = client.post(
+        f"{CATEGORIES}{category.pk}/change/",
+        category_form(category.group, points="1"),
+    )
+    assert response.status_code == 403
+    category.refresh_from_db()
+    assert category.points == 40
+    assert CategoryGroup.objects.filter(pk=category.group_id, is_active=True).exists()

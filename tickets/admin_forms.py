@@ -1,0 +1,142 @@
+"""Forms of the admin ticket page. Each validates what staff typed; the services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from helpdesk.models import User
+
+from .models import TicketStatus
+from .services import MANUAL_TRANSITIONS
+
+
+def reason_field(label=None, help_text=None, rows=2):
+    return forms.CharField(
+        label=label or _("Reason"),
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": rows, "cols": 40}),
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; their limits are checked by the reply service."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class ReplyForm(forms.Form):
+    PUBLIC, INTERNAL = "public", "internal"
+
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6, "cols": 80}))
+    visibility = forms.ChoiceField(
+        label=_("Send as"),
+        choices=[
+            (PUBLIC, _("Public reply — the customer sees it and is e-mailed")),
+            (INTERNAL, _("Internal note — staff only, the customer never sees it")),
+        ],
+        initial=PUBLIC,
+        widget=forms.RadioSelect,
+    )
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
+
+    def clean_body(self):
+        return self.cleaned_data["body"].strip()
+
+    @property
+    def is_internal(self) -> bool:
+        return self.cleaned_data["visibility"] == self.INTERNAL
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"),
+        queryset=User.objects.filter(is_staff=True, is_active=True).order_by("email"),
+        required=False,
+        empty_label=_("— unassigned —"),
+    )
+
+
+class MoveForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("Move to"))
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = MANUAL_TRANSITIONS.get(ticket.status, set())
+        self.fields["to_status"].choices = [
+            (status.value, status.label) for status in TicketStatus if status in allowed
+        ]
+
+
+class ChangeCostForm(forms.Form):
+    points = forms.IntegerField(label=_("New cost (points)"), min_value=0)
+    reason = reason_field(help_text=_("The customer sees it in the cost history."))
+    override = forms.BooleanField(
+        label=_("Override the category's price bounds"),
+        required=False,
+        help_text=_("Only when the work is truly outside the category's price; say why above."),
+    )
+
+
+class QuoteForm(forms.Form):
+    points = forms.IntegerField(label=_("Quote (points)"), min_value=0)
+    note = reason_field(
+        label=_("What it covers"),
+        help_text=_("The customer accepts or declines the quote on the ticket page."),
+        rows=3,
+    )
+
+
+class LogTimeForm(forms.Form):
+    minutes = forms.IntegerField(label=_("Time spent (minutes)"), min_value=1, max_value=24 * 60)
+    note = reason_field(label=_("Work done"))
+
+
+class ResolveForm(forms.Form):
+    reason = reason_field(
+        label=_("Resolution"), help_text=_("How the problem was solved; recorded with the points.")
+    )
+
+
+class SoftwareBugForm(forms.Form):
+    reason = reason_field(help_text=_("Which bug; every point of the ticket goes back."))
+
+
+class RemoveUrgencyForm(forms.Form):
+    reason = reason_field(help_text=_("The urgent surcharge goes back to the customer."))
+
+
+class ReconsiderationDecisionForm(forms.Form):
+    LOWER, DECLINE = "lower", "decline"
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[(LOWER, _("Lower the cost")), (DECLINE, _("Decline"))],
+        widget=forms.RadioSelect,
+    )
+    new_points = forms.IntegerField(
+        label=_("New cost (points)"),
+        min_value=0,
+        required=False,
+        help_text=_("When lowering."),
+    )
+    reason = reason_field(help_text=_("The customer sees it."))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == self.LOWER and cleaned.get("new_points") is None:
+            self.add_error("new_points", _("Say what the cost becomes."))
+        return cleaned
+
+
+class WaitForPointsForm(forms.Form):
+    """After a refused increase: tell the customer how many points to buy and wait for them."""
+
+    points = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    reason = forms.CharField(widget=forms.HiddenInput)

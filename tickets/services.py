@@ -665,7 +665,9 @@ def ticket_remove_urgency(
     reason = _require_reason(reason)
     ticket = _lock_ticket(ticket)
     ticket = _remove_urgency(ticket, actor=actor, reason=reason, at=at)
-    notify("cost_changed", ticket)
+    # Urgency is removed once, so this is the change just recorded (None if nothing was held).
+    change = ticket.cost_changes.filter(kind=CostChangeKind.URGENCY_REMOVED).first()
+    notify("cost_changed", ticket, cost_change=change)
     return ticket
 
 

@@ -58,6 +58,7 @@ from .admin_selectors import (
 from .models import (
     ACTIVE_STATUSES,
     Attachment,
+    QuoteStatus,
     ReconsiderationRequest,
     ReconsiderationStatus,
     Ticket,
@@ -335,7 +336,7 @@ class TicketAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return self.get_object(request, unquote(object_id))
 
-    def _render_page(self, request, ticket, *, bound=None, extra=None, status=200):
+    def _render_page(self, request, ticket, *, bound=None, extra=None):
         """The ticket page; `bound` holds forms that failed, shown again with what was typed."""
         bound = bound or {}
         page = ticket_page(ticket)
@@ -411,7 +412,6 @@ class TicketAdmin(admin.ModelAdmin):
             "original": ticket,
             "ticket": ticket,
             "title": f"#{ticket.pk} {ticket.subject}",
-            "subtitle": None,
             "has_view_permission": True,
             "is_nav_sidebar_enabled": False,
             "page": page,
@@ -437,11 +437,13 @@ class TicketAdmin(admin.ModelAdmin):
             "reconsideration_forms": reconsideration_forms,
             "can_reveal": user.has_perm("tickets.view_access_details"),
             "is_hourly": ticket.category.pricing_kind == PricingKind.HOURLY,
-            "pending_quote": next((q for q in page.quotes if q.status == "pending"), None),
+            "pending_quote": next(
+                (quote for quote in page.quotes if quote.status == QuoteStatus.PENDING), None
+            ),
             **(extra or {}),
         }
         request.current_app = self.admin_site.name
-        return TemplateResponse(request, self.change_form_template, context, status=status)
+        return TemplateResponse(request, self.change_form_template, context)
 
     def _action(
         self,

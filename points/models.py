@@ -500,3 +500,28 @@ class Entry(models.Model):
 def entry_available_change(kind: str, amount: int) -> int:
     """How an entry of this kind changes the account's available points (signed)."""
     return ENTRY_EFFECTS[kind].get("available", 0) * amount
+
+
+class WebhookEvent(models.Model):
+    """A payment provider's event, recorded once by its id: a replay of it changes nothing."""
+
+    event_id = models.CharField(_("event id"), max_length=200, unique=True)
+    event_type = models.CharField(_("event type"), max_length=100)
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="webhook_events",
+        verbose_name=_("order"),
+    )
+    payload = models.JSONField(_("payload"))
+    received_at = models.DateTimeField(_("received"))
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("payment provider event")
+        verbose_name_plural = _("payment provider events")
+
+    def __str__(self):
+        return f"{self.event_type} {self.event_id}"

@@ -215,6 +215,17 @@ if PAYMENT_BACKEND == "demo" and not DEBUG and not env.bool("PAYMENT_DEMO_ALLOWE
         "unless PAYMENT_DEMO_ALLOWED=true."
     )
 
+# --- Attachments ------------------------------------------------------------------------------
+
+# Files customers attach to ticket messages: size of one file, files per message, and the allowed
+# types by extension (the content is checked against the type; see tickets.services).
+HELPDESK_ATTACHMENT_MAX_BYTES = env.int("HELPDESK_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+HELPDESK_ATTACHMENT_MAX_COUNT = env.int("HELPDESK_ATTACHMENT_MAX_COUNT", default=5)
+HELPDESK_ATTACHMENT_EXTENSIONS = env.list(
+    "HELPDESK_ATTACHMENT_EXTENSIONS",
+    default=["png", "jpg", "jpeg", "gif", "webp", "pdf", "txt", "log", "csv", "json", "zip"],
+)
+
 # --- Logging ----------------------------------------------------------------------------------
 
 # Everything goes to standard output, for the process manager (compose, systemd) to collect: one

@@ -18,8 +18,10 @@ from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.models import IssueCategory, PricingKind
 from helpdesk.models import User
@@ -187,6 +189,98 @@ def _add_message(
     return message
 
 
+# --- Attachments ------------------------------------------------------------------------------
+
+
+class AttachmentRejected(TicketError):
+    pass
+
+
+TEXT = "text"
+# For each allowed extension: the content type the file is stored and served with (the browser's
+# claim is not trusted), and how its content must start, as alternatives of (offset, bytes)
+# parts; TEXT: no NUL byte. Extensions added in settings but unknown here are stored as binary.
+ATTACHMENT_TYPES: dict[str, tuple[str, object]] = {
+    "png": ("image/png", [((0, b"\x89PNG\r\n\x1a\n"),)]),
+    "jpg": ("image/jpeg", [((0, b"\xff\xd8\xff"),)]),
+    "jpeg": ("image/jpeg", [((0, b"\xff\xd8\xff"),)]),
+    "gif": ("image/gif", [((0, b"GIF87a"),), ((0, b"GIF89a"),)]),
+    "webp": ("image/webp", [((0, b"RIFF"), (8, b"WEBP"))]),
+    "pdf": ("application/pdf", [((0, b"%PDF-"),)]),
+    "zip": ("application/zip", [((0, b"PK\x03\x04"),), ((0, b"PK\x05\x06"),)]),
+    "txt": ("text/plain", TEXT),
+    "log": ("text/plain", TEXT),
+    "csv": ("text/csv", TEXT),
+    "json": ("application/json", TEXT),
+}
+
+
+def _extension(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def _content_matches(head: bytes, rule: object) -> bool:
+    if rule is None:
+        return True
+    if rule == TEXT:
+        return b"\x00" not in head
+    return any(
+        all(head[offset : offset + len(part)] == part for offset, part in alternative)
+        for alternative in rule
+    )
+
+
+def attachments_check(files: Iterable[UploadedFile]) -> list[UploadedFile]:
+    """The files, checked against the attachment limits (HELPDESK_ATTACHMENT_* settings).
+
+    Raises AttachmentRejected naming the first file refused. Each accepted file's content type is
+    set from its extension.
+    """
+    files = [upload for upload in files if upload]
+    limit = settings.HELPDESK_ATTACHMENT_MAX_COUNT
+    if len(files) > limit:
+        raise AttachmentRejected(
+            ngettext(
+                "You can attach at most %(limit)s file to a message.",
+                "You can attach at most %(limit)s files to a message.",
+                limit,
+            )
+            % {"limit": limit}
+        )
+    allowed = [ext.lower().lstrip(".") for ext in settings.HELPDESK_ATTACHMENT_EXTENSIONS]
+    max_bytes = settings.HELPDESK_ATTACHMENT_MAX_BYTES
+    for upload in files:
+        name = upload.name or ""
+        extension = _extension(name)
+        if extension not in allowed:
+            raise AttachmentRejected(
+                _("“%(name)s” can't be attached: allowed file types are %(types)s.")
+                % {"name": name, "types": ", ".join(allowed)}
+            )
+        if not upload.size:
+            raise AttachmentRejected(_("“%(name)s” is empty.") % {"name": name})
+        if upload.size > max_bytes:
+            raise AttachmentRejected(
+                _("“%(name)s” is too large (%(size)s); the limit is %(limit)s per file.")
+                % {
+                    "name": name,
+                    "size": filesizeformat(upload.size),
+                    "limit": filesizeformat(max_bytes),
+                }
+            )
+        content_type, rule = ATTACHMENT_TYPES.get(extension, ("application/octet-stream", None))
+        upload.seek(0)
+        head = upload.read(8192)
+        upload.seek(0)
+        if not _content_matches(head, rule):
+            raise AttachmentRejected(
+                _("“%(name)s” is not a valid .%(extension)s file.")
+                % {"name": name, "extension": extension}
+            )
+        upload.content_type = content_type
+    return files
+
+
 # --- Filing -----------------------------------------------------------------------------------
 
 
@@ -216,6 +310,7 @@ def ticket_file(
         raise TicketError(_("A subject and a description are required."))
     if not IssueCategory.objects.active().filter(pk=category.pk).exists():
         raise TicketError(_("This issue category is not available."))
+    attachments = attachments_check(attachments)
     base_price = category.capture_points
     waits_for_quote = base_price is None or quote_first
     ticket = Ticket.objects.create(
@@ -232,14 +327,6 @@ def ticket_file(
     )
     StatusChange.objects.create(
         ticket=ticket, to_status=ticket.status, actor=filed_by, created_at=at
-    )
-    _add_message(
-        ticket=ticket,
-        author=filed_by,
-        body=description,
-        attachments=attachments,
-        internal=False,
-        at=at,
     )
     if not waits_for_quote:
         price = base_price * _price_multiplier(ticket)
@@ -262,6 +349,15 @@ def ticket_file(
             actor=filed_by,
             at=at,
         )
+    # After the capture: a refused capture leaves no uploaded file behind in the storage.
+    _add_message(
+        ticket=ticket,
+        author=filed_by,
+        body=description,
+        attachments=attachments,
+        internal=False,
+        at=at,
+    )
     notify("ticket_filed", ticket)
     return ticket
 
@@ -288,6 +384,7 @@ def ticket_reply(
         raise TicketError(_("The message is empty."))
     if internal and not author.is_staff:
         raise TicketError(_("Only staff can write internal notes."))
+    attachments = attachments_check(attachments)
     ticket = _lock_ticket(ticket)
     if ticket.status in (S.CLOSED, S.CANCELLED) and not internal:
         raise TicketError(

@@ -72,3 +72,15 @@ class AdminUserChangeForm(auth_forms.UserChangeForm):
                 % {"account": self.instance.membership.account},
             )
         return cleaned
+
+
+class InviteUserForm(forms.Form):
+    """The owner invites a secondary user (e.g. their webmaster) to the account."""
+
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        help_text=_("We send a link to this address; it works once, to choose a password."),
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)

@@ -16,6 +16,13 @@ urlpatterns = [
         ),
         name="login",
     ),
+    path("accounts/users/", views.account_users, name="account_users"),
+    path("accounts/users/<int:pk>/remove/", views.account_user_remove, name="account_user_remove"),
+    path(
+        "accounts/invitation/<uidb64>/<token>/",
+        views.InvitationAcceptView.as_view(),
+        name="account_invitation",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("support/", include("catalog.urls")),
     path("tickets/", include("tickets.urls")),

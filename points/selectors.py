@@ -9,7 +9,18 @@ from django.db.models import Min, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from .models import Account, Entry, EntryKind, Hold, HoldStatus, Lot, Membership, MembershipRole
+from .models import (
+    Account,
+    Entry,
+    EntryKind,
+    Hold,
+    HoldStatus,
+    Lot,
+    Membership,
+    MembershipRole,
+    Order,
+    PointPackage,
+)
 
 # What the customer sees as balance modifications: points that came in or went out outside the
 # work on a ticket (captures and deductions are listed with their tickets instead).
@@ -134,4 +145,35 @@ def accounts_with_points(accounts: QuerySet[Account], *, at: datetime | None = N
                 "user__email"
             )[:1]
         ),
+    )
+
+
+def orders_for_account(*, account: Account) -> QuerySet[Order]:
+    """The account's orders, newest first, with the package and the lot a paid order created."""
+    return (
+        Order.objects.filter(account=account)
+        .select_related("package", "lot", "created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def packages_on_sale() -> QuerySet[PointPackage]:
+    return PointPackage.objects.filter(is_active=True).order_by("position", "points", "id")
+
+
+def statement_entries(*, account: Account) -> QuerySet[Entry]:
+    """Every journal line of the account, oldest first: the whole statement (CSV export)."""
+    return (
+        Entry.objects.filter(account=account)
+        .select_related("lot", "order", "hold__ticket", "actor")
+        .order_by("created_at", "id")
+    )
+
+
+def account_members(*, account: Account) -> list[Membership]:
+    """The account's users: the owner first, then the others in the order they joined."""
+    return list(
+        Membership.objects.filter(account=account)
+        .select_related("user")
+        .order_by("-role", "created_at", "id")
     )

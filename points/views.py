@@ -1,12 +1,238 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Communication center → Technical support points: the statement, buying points, orders, and the
+payment provider's webhook."""
 
-from .selectors import points_summary
-from .services import account_for_user
+import csv
+import logging
+
+from django.contrib import messages
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from helpdesk.decorators import customer_required
+from helpdesk.pagination import paginate
+
+from . import selectors
+from .charts import expiry_chart
+from .forms import CheckoutForm
+from .models import EntryKind, OrderStatus, PaymentBackend, entry_available_change
+from .payments import (
+    SIGNATURE_HEADER,
+    WebhookRejected,
+    order_checkout,
+    payment_backend,
+    webhook_receive,
+)
+from .services import LedgerError, OrderNotPayable, PaymentReferenceConflict, order_cancel
+
+logger = logging.getLogger(__name__)
+
+PER_PAGE = 20
 
 
-@login_required
+def _safe_next(request, value: str | None) -> str | None:
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return None
+
+
+@customer_required
+@require_GET
 def overview(request):
-    account = account_for_user(request.user)
-    summary = points_summary(account=account) if account else None
-    return render(request, "points/overview.html", {"account": account, "summary": summary})
+    account = request.account
+    now = timezone.now()
+    modifications = paginate(
+        request,
+        selectors.balance_modifications(account=account),
+        param="changes",
+        per_page=PER_PAGE,
+        fragment="balance-modifications",
+    )
+    modifications.object_list = list(modifications.object_list)
+    for entry in modifications.object_list:
+        entry.change = entry_available_change(entry.kind, entry.amount)
+    context = {
+        "account": account,
+        "summary": selectors.points_summary(account=account, at=now),
+        "modifications": modifications,
+        "in_progress": paginate(
+            request,
+            selectors.holds_in_progress(account=account),
+            param="progress",
+            per_page=PER_PAGE,
+            fragment="tickets-in-progress",
+        ),
+        "resolved": paginate(
+            request,
+            selectors.holds_deducted(account=account),
+            param="resolved",
+            per_page=PER_PAGE,
+            fragment="resolved-tickets",
+        ),
+        "chart": expiry_chart(
+            selectors.expiry_forecast(account=account, at=now),
+            today=timezone.localdate(now),
+        ),
+        "EntryKind": EntryKind,
+    }
+    return render(request, "points/overview.html", context)
+
+
+class _Echo:
+    """A file-like object whose write() hands the CSV line back (for streaming)."""
+
+    def write(self, value):
+        return value
+
+
+def _csv_text(value: str) -> str:
+    """Keep spreadsheet programs from running text as a formula (CSV injection)."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@customer_required
+@require_GET
+def export(request):
+    """The whole statement as CSV, every journal line of the account, streamed."""
+    account = request.account
+    zone = timezone.get_current_timezone()
+
+    def rows():
+        yield [
+            _("Date"),
+            _("Change"),
+            _("Points"),
+            _("Available points change"),
+            _("Ticket"),
+            _("Order"),
+            _("Lot"),
+            _("Lot expires"),
+            _("Reason"),
+        ]
+        for entry in selectors.statement_entries(account=account).iterator(chunk_size=2000):
+            ticket = entry.hold.ticket if entry.hold_id else None
+            yield [
+                timezone.localtime(entry.created_at, zone).isoformat(timespec="seconds"),
+                entry.get_kind_display(),
+                entry.amount,
+                entry_available_change(entry.kind, entry.amount),
+                f"#{ticket.pk} {_csv_text(ticket.subject)}" if ticket else "",
+                f"#{entry.order_id}" if entry.order_id else "",
+                f"#{entry.lot_id}",
+                timezone.localtime(entry.lot.expires_at, zone).date().isoformat(),
+                _csv_text(entry.reason),
+            ]
+
+    writer = csv.writer(_Echo())
+    filename = f"support-points-{timezone.localdate():%Y-%m-%d}.csv"
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows()), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def buy(request):
+    account = request.account
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if request.method == "POST":
+        form = CheckoutForm(request.POST)
+        if form.is_valid():
+            try:
+                order = order_checkout(
+                    account=account, package=form.cleaned_data["package"], actor=request.user
+                )
+            except LedgerError as error:
+                messages.error(request, str(error))
+            else:
+                if order.status == OrderStatus.PAID:
+                    messages.success(
+                        request,
+                        _("Payment received: %(points)s points were added to your balance.")
+                        % {"points": order.points},
+                    )
+                else:
+                    messages.info(
+                        request,
+                        _(
+                            "Order #%(id)s is placed. Its points are added as soon as the "
+                            "payment arrives."
+                        )
+                        % {"id": order.pk},
+                    )
+                url = reverse("points:order", args=[order.pk])
+                if next_url:
+                    url += "?" + urlencode({"next": next_url})
+                return redirect(url)
+        else:
+            for error in form.errors.get("package", []):
+                messages.error(request, error)
+    orders = paginate(
+        request,
+        selectors.orders_for_account(account=account),
+        param="orders",
+        per_page=10,
+        fragment="orders",
+    )
+    context = {
+        "packages": list(selectors.packages_on_sale()),
+        "summary": selectors.points_summary(account=account),
+        "orders": orders,
+        "backend": payment_backend(),
+        "PaymentBackend": PaymentBackend,
+        "next_url": next_url,
+    }
+    return render(request, "points/buy.html", context)
+
+
+@customer_required
+@require_GET
+def order_detail(request, pk):
+    order = get_object_or_404(selectors.orders_for_account(account=request.account), pk=pk)
+    context = {
+        "order": order,
+        "next_url": _safe_next(request, request.GET.get("next")),
+        "OrderStatus": OrderStatus,
+    }
+    return render(request, "points/order.html", context)
+
+
+@customer_required
+@require_POST
+def order_cancel_view(request, pk):
+    order = get_object_or_404(selectors.orders_for_account(account=request.account), pk=pk)
+    try:
+        order_cancel(order=order)
+    except LedgerError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Order #%(id)s is cancelled.") % {"id": order.pk})
+    return redirect("points:order", pk=order.pk)
+
+
+@csrf_exempt
+@require_POST
+def webhook(request):
+    """The payment provider's signed events (see points.payments for the format)."""
+    try:
+        result = webhook_receive(
+            body=request.body, signature=request.headers.get(SIGNATURE_HEADER, "")
+        )
+    except WebhookRejected as error:
+        logger.warning("Payment webhook refused: %s", error)
+        return JsonResponse({"error": str(error)}, status=400)
+    except (PaymentReferenceConflict, OrderNotPayable) as error:
+        logger.error("Payment webhook conflicts with an order: %s", error)
+        return JsonResponse({"error": str(error)}, status=409)
+    return JsonResponse(
+        {"status": result.status, "order": result.order.pk if result.order else None}
+    )

@@ -1,0 +1,190 @@
+from django import forms
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from catalog.models import CategoryGroup
+
+from .models import TicketStatus
+from .selectors import ACTIVE
+from .services import AttachmentRejected, attachments_check
+from .templatetags.tickets_format import price_text
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+def _attachments_help() -> str:
+    return _("Up to %(count)s files of at most %(size)s each: %(types)s.") % {
+        "count": settings.HELPDESK_ATTACHMENT_MAX_COUNT,
+        "size": filesizeformat(settings.HELPDESK_ATTACHMENT_MAX_BYTES),
+        "types": ", ".join(settings.HELPDESK_ATTACHMENT_EXTENSIONS),
+    }
+
+
+class AttachmentsField(forms.FileField):
+    """Several files in one input, checked against the attachment limits of the services."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Attachments"))
+        kwargs.setdefault("help_text", lazy(_attachments_help, str)())
+        super().__init__(widget=MultipleFileInput(), **kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs["accept"] = ",".join(
+            f".{extension}" for extension in settings.HELPDESK_ATTACHMENT_EXTENSIONS
+        )
+        return attrs
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        files = [super(AttachmentsField, self).clean(upload, initial) for upload in files]
+        try:
+            return attachments_check(files)
+        except AttachmentRejected as error:
+            raise forms.ValidationError(str(error), code="attachment") from error
+
+
+class TicketFileForm(forms.Form):
+    category = forms.ChoiceField(label=_("Issue category"))
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=200,
+        help_text=_("One issue per ticket, in a few words."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        help_text=_(
+            "What happened, what you expected, and how to reproduce it. "
+            "Markdown formatting is supported."
+        ),
+        widget=forms.Textarea(attrs={"rows": 10}),
+    )
+    attachments = AttachmentsField()
+    is_urgent = forms.BooleanField(
+        label=_("Urgent: reply within 1 working hour"),
+        required=False,
+        help_text=_(
+            "Costs twice the category's price. You can drop urgency until the ticket is assigned."
+        ),
+    )
+    quote_first = forms.BooleanField(
+        label=_("Send me a price quote before work starts"),
+        required=False,
+        help_text=_("Nothing is captured until you accept the quote."),
+    )
+
+    def __init__(self, *args, groups: list[CategoryGroup], available: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].help_text = ngettext(
+            "The category sets the ticket's price. You have %(points)s point available.",
+            "The category sets the ticket's price. You have %(points)s points available.",
+            available,
+        ) % {"points": intcomma(available)}
+        self.categories = {
+            str(category.pk): category for group in groups for category in group.active_categories
+        }
+        self.fields["category"].choices = [("", _("Choose a category…"))] + [
+            (
+                group.name,
+                [
+                    (str(category.pk), f"{category.name} — {price_text(category)}")
+                    for category in group.active_categories
+                ],
+            )
+            for group in groups
+            if group.active_categories
+        ]
+
+    def clean_category(self):
+        return self.categories[self.cleaned_data["category"]]
+
+    def draft(self) -> dict:
+        """What the customer typed, to keep while they buy points (files can't be kept)."""
+        return {
+            name: self.data.get(name, "")
+            for name in ("category", "subject", "description", "is_urgent", "quote_first")
+        }
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your reply"),
+        help_text=_("Markdown formatting is supported."),
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    attachments = AttachmentsField()
+
+
+class ReconsiderationForm(forms.Form):
+    message = forms.CharField(
+        label=_("Why should the cost be reconsidered?"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class RatingForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("How was the support you got?"),
+        coerce=int,
+        choices=[
+            (5, _("5 — excellent")),
+            (4, _("4 — good")),
+            (3, _("3 — fair")),
+            (2, _("2 — poor")),
+            (1, _("1 — bad")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class AccessDetailsForm(forms.Form):
+    host = forms.CharField(
+        label=_("Server or admin URL"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    login = forms.CharField(
+        label=_("Login"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        max_length=500,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        help_text=_("E.g. the SSH port, or where the store is installed."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class TicketFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All tickets")), (ACTIVE, _("Not yet resolved"))]
+        + [(value, capfirst(label)) for value, label in TicketStatus.choices],
+    )
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Subject or ticket number")}
+        ),
+    )
+    hide_closed = forms.BooleanField(label=_("Hide closed and cancelled"), required=False)

@@ -271,7 +271,7 @@ def test_queue_query_count_does_not_grow_with_the_page(client, staff, django_ass
 def test_ticket_page_shows_the_whole_thread_in_order_with_internal_notes_marked(client, staff):
     ticket = file_ticket(description="My shop is down.")
     ticket_reply(ticket=ticket, author=staff, body="Looking into it.")
-    ticket_reply(ticket=ticket, author=staff, body="Probably the cache.", internal=True)
+    ticket_reply(ticket=ticket, author=staff, body="Probably the **cache**.", internal=True)
     ticket_reply(ticket=ticket, author=account_owner(ticket.account), body="Any news?")
 
     response = client.get(ticket_url(ticket))
@@ -280,11 +280,15 @@ def test_ticket_page_shows_the_whole_thread_in_order_with_internal_notes_marked(
     page = parse(response.content)
     messages = find_all(page, "li", class_="hd-message")
     bodies = [text(find(m, "div", class_="hd-message-body")) for m in messages]
-    assert bodies == ["My shop is down.", "Looking into it.", "Probably the cache.", "Any news?"]
+    assert bodies[:2] == ["My shop is down.", "Looking into it."]
+    assert bodies[2].startswith("Probably the cache")
+    assert bodies[3] == "Any news?"
     internal = [m for m in messages if "hd-internal" in (dict(m.attributes).get("class") or "")]
     assert len(internal) == 1
     assert "Internal note" in text(internal[0])
     assert "Customer" in text(messages[0])
+    # Rendered as the customer sees messages: Markdown, sanitized.
+    assert text(find(find(internal[0], "div", class_="hd-message-body"), "strong")) == "cache"
     # The model form is not used: nothing saves the ticket's fields directly.
     assert not find_all(page, "input", name="status")
     assert not find_all(page, "input", name="_save")

@@ -85,8 +85,9 @@ def balance_modifications(*, account: Account) -> QuerySet[Entry]:
 
 
 def holds_in_progress(*, account: Account) -> QuerySet[Hold]:
+    """Tickets with points captured now (free tickets capture nothing and are not listed)."""
     return (
-        Hold.objects.filter(account=account, status=HoldStatus.OPEN)
+        Hold.objects.filter(account=account, status=HoldStatus.OPEN, amount__gt=0)
         .select_related("ticket", "ticket__category")
         .order_by("-created_at", "-id")
     )

@@ -19,7 +19,8 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import BooleanField, Count, QuerySet, Sum, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.fields import BigIntegerField, CharField, DateTimeField
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -577,15 +578,11 @@ def hold_capture(
     must go through `hold_change`.
     """
     _validate_points(points, allow_zero=True)
-    # One round trip: lock the account and learn whether the ticket already has a hold.
-    account = (
-        Account.objects.select_for_update(of=("self",))
-        .annotate(hold_id=Subquery(Hold.objects.filter(ticket_id=ticket.pk).values("id")[:1]))
-        .get(pk=ticket.account_id)
-    )
+    account = _lock_account(ticket.account_id)
     at = at or timezone.now()
-    if account.hold_id is not None:
-        existing = Hold.objects.get(pk=account.hold_id)
+    # Read after the lock: a capture of the same ticket that held the lock is visible now.
+    existing = Hold.objects.filter(ticket_id=ticket.pk).first()
+    if existing is not None:
         if existing.status == HoldStatus.OPEN and existing.amount == points:
             return existing
         raise HoldConflict(_("Points are already captured for this ticket."))
@@ -825,7 +822,14 @@ def lots_expire_due(
     mark the lot expired. Lots already marked are skipped, so running twice, or two runs at once,
     expires nothing more, and a run killed mid-way resumes where it stopped.
     """
-    as_of = as_of or timezone.now()
+    now = timezone.now()
+    as_of = as_of or now
+    if as_of > now and not dry_run:
+        raise LedgerError(
+            _(
+                "Lots can't be expired ahead of time; a dry run shows what a later date expires."
+            )
+        )
     batch_size = batch_size or settings.HELPDESK_EXPIRY_BATCH_SIZE
     if dry_run:
         totals = _due_lots(as_of).aggregate(lots=Count("id"), points=Sum("remaining"))
@@ -835,15 +839,13 @@ def lots_expire_due(
     while True:
         batch = _due_lots(as_of)
         if after is not None:
-            batch = batch.filter(
-                Q(expires_at__gt=after[0]) | Q(expires_at=after[0], id__gt=after[1])
-            )
+            batch = batch.filter(_keyset(">", after))
         last = batch.order_by("expires_at", "id").values_list("expires_at", "id")[
             batch_size - 1 : batch_size
         ]
         upto = last[0] if last else None
         if upto is not None:
-            batch = batch.filter(Q(expires_at__lt=upto[0]) | Q(expires_at=upto[0], id__lte=upto[1]))
+            batch = batch.filter(_keyset("<=", upto))
         result = _expire_batch(batch, at=timezone.now())
         total += result
         if on_batch is not None and result.lots:
@@ -851,6 +853,12 @@ def lots_expire_due(
         if upto is None:
             return total
         after = upto
+
+
+def _keyset(operator: str, key: tuple[datetime, int]) -> RawSQL:
+    """A row-value comparison on (expires_at, id), which the due-lots index can bound."""
+    params = (connection.ops.adapt_datetimefield_value(key[0]), key[1])
+    return RawSQL(f"(expires_at, id) {operator} (%s, %s)", params, output_field=BooleanField())
 
 
 @transaction.atomic

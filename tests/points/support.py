@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
+import time_machine
 from django.core.management import call_command
 
 from catalog.models import IssueCategory
 from points.models import Account, Entry, Hold, HoldAllocation, Lot, Order
-from points.services import hold_capture, points_grant
+from points.services import ExpiryResult, hold_capture, lots_expire_due, points_grant
 from tests.factories import IssueCategoryFactory
 from tickets.models import Ticket
 
@@ -19,6 +20,12 @@ MICROSECOND = timedelta(microseconds=1)
 
 def days(n: float) -> timedelta:
     return timedelta(days=n)
+
+
+def expire_at(as_of: datetime, **kwargs) -> ExpiryResult:
+    """Run the expiry job at `as_of` (the job refuses to expire ahead of the clock)."""
+    with time_machine.travel(as_of, tick=False):
+        return lots_expire_due(as_of=as_of, **kwargs)
 
 
 def grant(

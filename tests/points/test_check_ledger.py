@@ -19,14 +19,13 @@ from points.services import (
     hold_refund,
     hold_release,
     hold_settle,
-    lots_expire_due,
     order_create,
     order_mark_paid,
     points_adjust,
     points_purchase,
 )
 from tests.factories import AccountFactory, PointPackageFactory, account_owner
-from tests.points.support import T0, capture, days, grant, new_ticket
+from tests.points.support import T0, capture, days, expire_at, grant, new_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +87,7 @@ def test_a_healthy_ledger_after_a_mix_of_operations_is_consistent():
     hold_refund(ticket=settled.ticket, points=20, reason="bug", actor=None, at=T0 + days(1))
     points_adjust(account=account, points=-5, reason="typo", actor=None, at=T0 + days(1))
     points_adjust(account=other, points=15, reason="phone order", actor=None, at=T0 + days(1))
-    lots_expire_due(as_of=T0 + days(4))
+    expire_at(T0 + days(4))
     hold_release(ticket=released.ticket, reason="cancelled", at=T0 + days(5))
     hold_change(ticket=held_past_expiry.ticket, points=10, reason="less", actor=None, at=NOW)
     hold_settle(ticket=held_past_expiry.ticket, at=NOW)
@@ -196,7 +195,7 @@ def test_invariant_2_deducted_points_changed_behind_the_journal(ledger):
 def test_invariant_2_a_lot_expired_twice(ledger, account):
     account_id = account.id
     short = grant(account, 10, expires_at=T0 + days(1))
-    lots_expire_due(as_of=T0 + days(1))
+    expire_at(T0 + days(1))
     sql(
         "INSERT INTO points_entry (account_id, kind, amount, lot_id, reason, created_at) "
         "SELECT account_id, kind, amount, lot_id, reason, created_at FROM points_entry "

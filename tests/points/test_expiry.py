@@ -12,7 +12,7 @@ from django.db import transaction
 import points.services
 from points.models import Entry, EntryKind, HoldStatus, Lot
 from points.selectors import points_available
-from points.services import ExpiryResult, hold_release, hold_settle, lots_expire_due
+from points.services import ExpiryResult, LedgerError, hold_release, hold_settle, lots_expire_due
 from tests.factories import AccountFactory
 from tests.points.support import (
     MICROSECOND,
@@ -29,7 +29,8 @@ JOB_TIME = AS_OF + days(1)  # when the job runs: a day after the lots were due
 
 
 def expire(**kwargs) -> ExpiryResult:
-    with time_machine.travel(JOB_TIME, tick=False):
+    job_time = max(JOB_TIME, kwargs.get("as_of") or JOB_TIME)
+    with time_machine.travel(job_time, tick=False):
         return lots_expire_due(**kwargs)
 
 
@@ -290,3 +291,18 @@ def test_a_run_killed_mid_way_resumes_and_expires_every_lot_exactly_once(ten_lot
     )
     assert expire(as_of=AS_OF) == ExpiryResult()
     assert_ledger_consistent()
+
+
+def test_the_job_refuses_to_expire_lots_ahead_of_time(lots):
+    before = ledger_state()
+
+    with time_machine.travel(AS_OF, tick=False), pytest.raises(LedgerError, match="ahead of time"):
+        lots_expire_due(as_of=AS_OF + days(30))
+    with time_machine.travel(AS_OF, tick=False), pytest.raises(CommandError, match="ahead of time"):
+        call_command(
+            "expire_points", "--as-of", (AS_OF + days(30)).isoformat(), stdout=io.StringIO()
+        )
+
+    assert ledger_state() == before
+    with time_machine.travel(AS_OF, tick=False):
+        assert lots_expire_due(as_of=AS_OF + days(30), dry_run=True).lots > 0

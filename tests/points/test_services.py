@@ -34,7 +34,6 @@ from points.services import (
     hold_refund,
     hold_release,
     hold_settle,
-    lots_expire_due,
     order_cancel,
     order_create,
     order_mark_paid,
@@ -52,6 +51,7 @@ from tests.points.support import (
     capture,
     days,
     entries,
+    expire_at,
     grant,
     ledger_state,
     new_ticket,
@@ -197,7 +197,7 @@ def test_expiry_job_only_records_what_time_already_did(account):
     lot = grant(account, 10, expires_at=expiry)
     newer = grant(account, 5, expires_at=expiry + days(1))
 
-    lots_expire_due(as_of=expiry)
+    expire_at(expiry)
 
     assert points_available(account=account, at=expiry) == 5
     assert remaining(lot, newer) == [0, 5]
@@ -285,7 +285,7 @@ def test_held_points_do_not_expire_and_are_deducted_after_their_lot_expired(acco
     hold = capture(account, 6, at=expiry - days(1))
 
     assert points_summary(account=account, at=expiry + days(1)).captured == 6
-    lots_expire_due(as_of=expiry + days(1))
+    expire_at(expiry + days(1))
     assert entries(kind=EntryKind.EXPIRE) == [(EntryKind.EXPIRE, 4, lot.id)]
     assert Hold.objects.get(pk=hold.pk).amount == 6
     assert allocations(hold) == {lot.id: 6}
@@ -305,7 +305,7 @@ def test_release_after_the_lot_expired_creates_a_return_lot_with_grace(account, 
     lot = grant(account, 10, expires_at=expiry)
     hold = capture(account, 6, at=expiry - days(1))
     if job_ran:
-        lots_expire_due(as_of=expiry)
+        expire_at(expiry)
     returned_at = expiry + days(5)
 
     release(hold.ticket, at=returned_at)

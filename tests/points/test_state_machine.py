@@ -49,12 +49,12 @@ from points.services import (
     hold_refund,
     hold_release,
     hold_settle,
-    lots_expire_due,
     points_adjust,
     points_grant,
     points_purchase,
 )
 from tests.factories import AccountFactory, IssueCategoryFactory, TicketFactory
+from tests.points.support import expire_at
 
 ZONE_NAME = "Europe/Berlin"
 ZONE = ZoneInfo(ZONE_NAME)
@@ -563,7 +563,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule()
     def expiry_job(self):
-        lots_expire_due(as_of=self.now)
+        expire_at(self.now)
         for lot in self.model.lots.values():
             if lot.expires <= self.now and not lot.recorded:
                 SEEN["expiry recorded"] += 1

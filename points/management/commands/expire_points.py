@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from points.services import ExpiryResult, lots_expire_due
+from points.services import ExpiryResult, LedgerError, lots_expire_due
 
 
 def _parse_as_of(value: str) -> datetime:
@@ -42,9 +42,12 @@ class Command(BaseCommand):
                 )
                 self.stdout.flush()
 
-        result = lots_expire_due(
-            as_of=as_of, batch_size=batch_size, dry_run=dry_run, on_batch=progress
-        )
+        try:
+            result = lots_expire_due(
+                as_of=as_of, batch_size=batch_size, dry_run=dry_run, on_batch=progress
+            )
+        except LedgerError as error:
+            raise CommandError(str(error)) from error
         if interactive and not dry_run and result.lots:
             self.stdout.write("")
         verb = "Would expire" if dry_run else "Expired"

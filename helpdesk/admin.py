@@ -5,6 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .models import User
 
+admin.site.site_header = _("HelpDesk staff")
+admin.site.site_title = _("HelpDesk staff")
+admin.site.index_title = _("Support work")
+
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
@@ -24,5 +28,8 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
-        (None, {"classes": ["wide"], "fields": ["email", "usable_password", "password1", "password2"]}),
+        (
+            None,
+            {"classes": ["wide"], "fields": ["email", "usable_password", "password1", "password2"]},
+        ),
     ]

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PricingKind
 from helpdesk.models import User
-from points.admin import AccountListFilter
+from points.admin import AccountListFilter, ReadOnlyAdmin
 from points.models import HoldStatus
 from points.selectors import points_available
 from points.services import InsufficientPoints, LedgerError
@@ -58,6 +58,7 @@ from .admin_selectors import (
 from .models import (
     ACTIVE_STATUSES,
     Attachment,
+    Notification,
     QuoteStatus,
     ReconsiderationRequest,
     ReconsiderationStatus,
@@ -778,3 +779,14 @@ def _short(moment) -> str:
 
 def _local(moment):
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """The e-mail outbox, to see what was sent to whom and what failed (sending is automatic)."""
+
+    list_display = ["event", "account", "ticket", "created_at", "sent_at", "attempts", "last_error"]
+    list_filter = ["event", ("sent_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["account", "ticket"]
+    search_fields = ["account__name", "=ticket__id"]
+    date_hierarchy = "created_at"

@@ -122,6 +122,34 @@ def _record_cost(
     )
 
 
+def _change_held_cost(
+    ticket: Ticket,
+    *,
+    kind: str,
+    old: int,
+    new: int,
+    reason: str,
+    actor: User,
+    at: datetime,
+    outside_bounds: bool = False,
+) -> CostChange:
+    """Move the open hold from `old` to `new` points, record the change and tell the customer."""
+    if new != old:
+        ledger.hold_change(ticket=ticket, points=new, reason=reason, actor=actor, at=at)
+    change = _record_cost(
+        ticket,
+        kind=kind,
+        old=old,
+        new=new,
+        reason=reason,
+        actor=actor,
+        at=at,
+        outside_bounds=outside_bounds,
+    )
+    notify("cost_changed", ticket, cost_change=change)
+    return change
+
+
 def ticket_move(*, ticket: Ticket, to_status: str, actor: User | None, at: datetime) -> Ticket:
     """The one door for status changes: checks TRANSITIONS, records the move."""
     if to_status not in TRANSITIONS[ticket.status]:
@@ -644,8 +672,7 @@ def ticket_change_cost(
     old = hold.amount
     if points == old:
         raise TicketError(_("The ticket already costs %(points)s points.") % {"points": points})
-    ledger.hold_change(ticket=ticket, points=points, reason=reason, actor=actor, at=at)
-    change = _record_cost(
+    return _change_held_cost(
         ticket,
         kind=CostChangeKind.CHANGED,
         old=old,
@@ -655,8 +682,6 @@ def ticket_change_cost(
         at=at,
         outside_bounds=outside,
     )
-    notify("cost_changed", ticket, cost_change=change)
-    return change
 
 
 @transaction.atomic
@@ -712,9 +737,7 @@ def ticket_log_time(
         "hours": f"{total_minutes / 60:g}",
         "note": note,
     }
-    if cost != old:
-        ledger.hold_change(ticket=ticket, points=cost, reason=reason, actor=actor, at=at)
-    change = _record_cost(
+    _change_held_cost(
         ticket,
         kind=CostChangeKind.TIME_LOGGED,
         old=old,
@@ -723,7 +746,6 @@ def ticket_log_time(
         actor=actor,
         at=at,
     )
-    notify("cost_changed", ticket, cost_change=change)
     return log
 
 

@@ -140,12 +140,15 @@ def return_lot_expiry(returned_at: datetime) -> datetime:
     return returned_at + timedelta(days=settings.HELPDESK_RETURN_GRACE_DAYS)
 
 
-def _insert_entries_from(rows: QuerySet, columns: str) -> None:
-    """INSERT INTO the journal the rows a values_list() query selects: one statement, no fetch."""
+def _insert_entries_from(rows: QuerySet, columns: str) -> int:
+    """INSERT INTO the journal the rows a values_list() query selects, in one statement;
+    returns the points journaled.
+    """
     select_sql, params = rows.query.sql_with_params()
     table = connection.ops.quote_name(Entry._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql} RETURNING amount", params)
+        return sum(amount for (amount,) in cursor.fetchall())
 
 
 def _credit_lot(
@@ -865,9 +868,6 @@ def _keyset(operator: str, key: tuple[datetime, int]) -> RawSQL:
 def _expire_batch(batch, *, at: datetime) -> ExpiryResult:
     locked = Account.objects.filter(id__in=batch.values("account_id")).order_by("id")
     list(locked.select_for_update().values_list("id", flat=True))
-    totals = batch.aggregate(lots=Count("id"), points=Sum("remaining"))
-    if not totals["lots"]:
-        return ExpiryResult()
     rows = batch.filter(remaining__gt=0).values_list(
         "account_id",
         Value(EntryKind.EXPIRE, output_field=CharField()),
@@ -876,9 +876,9 @@ def _expire_batch(batch, *, at: datetime) -> ExpiryResult:
         Value("", output_field=CharField()),
         Value(at, output_field=DateTimeField()),
     )
-    _insert_entries_from(rows, "account_id, kind, amount, lot_id, reason, created_at")
-    batch.update(remaining=0, expired_at=at)
-    return ExpiryResult(totals["lots"], totals["points"] or 0)
+    points = _insert_entries_from(rows, "account_id, kind, amount, lot_id, reason, created_at")
+    lots = batch.update(remaining=0, expired_at=at)
+    return ExpiryResult(lots, points)
 
 
 # --- Reminders --------------------------------------------------------------------------------

@@ -168,7 +168,7 @@ class TicketAdmin(admin.ModelAdmin):
         FirstResponseFilter,
         "is_urgent",
         AssigneeFilter,
-        ("category", admin.RelatedOnlyFieldListFilter),
+        "category",
         AccountListFilter,
     ]
     search_fields = [
@@ -179,6 +179,8 @@ class TicketAdmin(admin.ModelAdmin):
     ]
     search_help_text = _("Number (#123), subject, account name or a customer's e-mail address.")
     list_per_page = 50
+    # The filtered count is shown; counting every ticket again on each page is not worth it.
+    show_full_result_count = False
     change_form_template = "admin/tickets/ticket/change_form.html"
     change_list_template = "admin/tickets/ticket/change_list.html"
 

@@ -27,6 +27,7 @@ from points.models import Hold
 
 from .models import (
     ACTIVE_STATUSES,
+    AWAITING_FIRST_RESPONSE,
     AccessDetails,
     AccessDetailsView,
     Attachment,
@@ -40,8 +41,6 @@ from .models import (
     TimeLog,
 )
 
-# Tickets that still wait for their first response (the SLA clock runs).
-AWAITING_FIRST_RESPONSE = Q(status__in=ACTIVE_STATUSES, first_response_at__isnull=True)
 DUE_SOON = timedelta(hours=1)
 
 

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +22,10 @@ ACTIVE_STATUSES = [
     TicketStatus.IN_PROGRESS,
     TicketStatus.WAITING_FOR_CUSTOMER,
 ]
+
+
+# Tickets still waiting for their first response: the SLA clock runs.
+AWAITING_FIRST_RESPONSE = Q(status__in=ACTIVE_STATUSES, first_response_at__isnull=True)
 
 
 class TicketOutcome(models.TextChoices):
@@ -104,6 +108,19 @@ class Ticket(models.Model):
                 fields=["account", "-last_activity_at"], name="ticket_account_activity_idx"
             ),
             models.Index(fields=["status", "first_response_due_at"], name="ticket_queue_idx"),
+            # The staff queue's default order (tickets.admin_selectors.QUEUE_ORDERING): without
+            # it every queue page sorts all tickets.
+            models.Index(
+                Case(
+                    When(AWAITING_FIRST_RESPONSE, then=Value(0)),
+                    default=Value(1),
+                    output_field=models.IntegerField(),
+                ),
+                Case(When(AWAITING_FIRST_RESPONSE, then=F("first_response_due_at"))),
+                F("last_activity_at").desc(),
+                F("id").desc(),
+                name="ticket_staff_queue_order_idx",
+            ),
         ]
 
     def __str__(self):

@@ -85,9 +85,14 @@ class CostOutOfBounds(TicketError):
     pass
 
 
+def _lock_account(account_id: int) -> None:
+    """Take the account's row lock first, as every ledger operation does (one lock order)."""
+    Account.objects.select_for_update().filter(pk=account_id).first()
+
+
 def _lock_ticket(ticket: Ticket) -> Ticket:
     """The ticket row, locked and fresh (after its account, in the ledger's lock order)."""
-    Account.objects.select_for_update().filter(pk=ticket.account_id).first()
+    _lock_account(ticket.account_id)
     return Ticket.objects.select_for_update().select_related("category").get(pk=ticket.pk)
 
 
@@ -341,6 +346,7 @@ def ticket_file(
     attachments = attachments_check(attachments)
     base_price = category.capture_points
     waits_for_quote = base_price is None or quote_first
+    _lock_account(account.pk)
     ticket = Ticket.objects.create(
         account=account,
         filed_by=filed_by,

@@ -8,6 +8,7 @@ from .forms import EmailAuthenticationForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("accounts/signup/", views.SignupView.as_view(), name="signup"),
     path(
         "accounts/login/",

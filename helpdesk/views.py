@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -28,6 +29,12 @@ def home(request):
     if request.user.is_authenticated:
         return redirect("tickets:list")
     return redirect("catalog:pricing")
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page's icon link says."""
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 @never_cache

@@ -373,7 +373,7 @@ def ticket_file(
         )
         reason = _("Price of %(category)s") % {"category": category.name}
         if is_urgent:
-            reason = _("%(reason)s, doubled for an urgent ticket") % {"reason": reason}
+            reason = _("%(reason)s, doubled for HotRush") % {"reason": reason}
         _record_cost(
             ticket,
             kind=CostChangeKind.CAPTURED,
@@ -490,9 +490,9 @@ def ticket_cancel(*, ticket: Ticket, actor: User, at: datetime | None = None) ->
 
 def _remove_urgency(ticket: Ticket, *, actor: User, reason: str, at: datetime) -> Ticket:
     if not ticket.is_urgent:
-        raise TicketError(_("This ticket is not urgent."))
+        raise TicketError(_("This ticket is not HotRush (urgent)."))
     if ticket.status not in ACTIVE_STATUSES:
-        raise TicketError(_("Urgency can only be removed while the ticket is in progress."))
+        raise TicketError(_("HotRush can only be removed while the ticket is in progress."))
     hold = _current_hold(ticket)
     if hold is not None and hold.status == HoldStatus.OPEN and hold.amount:
         old = hold.amount
@@ -519,8 +519,8 @@ def ticket_drop_urgency(*, ticket: Ticket, actor: User, at: datetime | None = No
     at = at or timezone.now()
     ticket = _lock_ticket(ticket)
     if ticket.assignee_id is not None:
-        raise TicketError(_("The ticket is already assigned; ask support to remove urgency."))
-    return _remove_urgency(ticket, actor=actor, reason=_("Urgency dropped by the customer"), at=at)
+        raise TicketError(_("The ticket is already assigned; ask support to remove HotRush."))
+    return _remove_urgency(ticket, actor=actor, reason=_("HotRush dropped by the customer"), at=at)
 
 
 @transaction.atomic

@@ -796,7 +796,7 @@ def test_remove_urgency_of_a_normal_ticket_is_refused(client):
 
     response = client.post(ticket_url(ticket, "remove_urgency"), {"urgency-reason": "x"})
 
-    assert messages_of(response) == ["This ticket is not urgent."]
+    assert messages_of(response) == ["This ticket is not HotRush (urgent)."]
     assert snapshot(ticket) == before
 
 

@@ -131,7 +131,7 @@ def test_urgent_ticket_captures_twice_the_price(funded):
     ticket = file(account, user, at=SATURDAY, is_urgent=True)
 
     assert Hold.objects.get(ticket=ticket).amount == 80
-    assert "doubled" in ticket.cost_changes.get().reason
+    assert ticket.cost_changes.get().reason == "Price of Incident solving, doubled for HotRush"
 
 
 @pytest.mark.parametrize(

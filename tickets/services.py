@@ -85,6 +85,10 @@ class CostOutOfBounds(TicketError):
     pass
 
 
+class ReconsiderationPending(TicketError):
+    """The customer's reconsideration request must be decided before the ticket is resolved."""
+
+
 def _lock_account(account_id: int) -> None:
     """Take the account's row lock first, as every ledger operation does (one lock order)."""
     Account.objects.select_for_update().filter(pk=account_id).first()
@@ -800,13 +804,26 @@ def ticket_remove_urgency(
 def ticket_resolve(
     *, ticket: Ticket, actor: User, reason: str = "", at: datetime | None = None
 ) -> Ticket:
-    """Resolve the ticket: its captured points are deducted irrevocably."""
+    """Resolve the ticket: its captured points are deducted irrevocably.
+
+    Refused while the customer's reconsideration request waits for a decision: deducting would
+    settle the cost they dispute, and the request would stay "waiting" on both sides.
+    """
     at = at or timezone.now()
     ticket = _lock_ticket(ticket)
     if ticket.status not in (S.OPEN, S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER):
         raise TransitionNotAllowed(
             _("A ticket that is %(status)s cannot be resolved.")
             % {"status": S(ticket.status).label}
+        )
+    if ReconsiderationRequest.objects.filter(
+        ticket=ticket, status=ReconsiderationStatus.PENDING
+    ).exists():
+        raise ReconsiderationPending(
+            _(
+                "The customer asked to reconsider the cost: lower it or decline the request "
+                "before resolving the ticket."
+            )
         )
     hold = _current_hold(ticket)
     if hold is None:

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from catalog.models import CategoryGroup, IssueCategory
 from tests.catalog.test_default_catalog import SPEC_CATALOG
@@ -214,3 +215,27 @@ def test_hotrush_is_named_and_explained(client):
     assert "HotRush tickets" in page_text
     assert "Tick HotRush when you file a ticket. It costs twice the usual points" in page_text
     assert "Urgent" not in page_text
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_visitor_sees_what_points_cost_and_goes_on_to_sign_up(page, screenshot):
+    PointPackageFactory(name="Starter", points=100, price=Decimal("100.00"), position=1)
+    PointPackageFactory(name="Standard", points=250, price=Decimal("240.00"), position=2)
+    PointPackageFactory(name="Business", points=500, price=Decimal("450.00"), position=3)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.goto(URL)
+
+    packages = page.get_by_role("region", name="What support points cost")
+    expect(packages.get_by_role("row", name="Standard")).to_contain_text("240.00 USD")
+    expect(packages.get_by_role("row", name="Standard")).to_contain_text("0.96 USD")
+    expect(packages.get_by_role("row", name="Business")).to_contain_text("0.90 USD")
+    expect(page.get_by_role("heading", name="HotRush tickets")).to_be_visible()
+    screenshot("pricing-page")
+    page.set_viewport_size({"width": 375, "height": 812})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot("pricing-page-phone")
+
+    packages.get_by_role("link", name="Sign up to buy points").click()
+    expect(page).to_have_url(reverse("signup"))

@@ -6,6 +6,8 @@ bounds, and no resolving while a reconsideration request waits for its decision.
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from points.models import Hold, HoldStatus
@@ -181,6 +183,28 @@ def test_the_queue_filters_tickets_waiting_for_the_points_the_customer_was_asked
 
     assert sorted(shown) == sorted(numbers(waiting, asked_twice))
     assert Ticket.objects.get(pk=moved_on.pk).status == TicketStatus.WAITING_FOR_CUSTOMER
+
+
+@pytest.mark.parametrize("waiting", ["reconsideration", "points"])
+def test_the_waiting_for_filter_makes_as_many_queries_for_many_tickets(client, staff, waiting):
+    def make(count):
+        for _ in range(count):
+            ticket = file_ticket(
+                funded_account(150), IssueCategoryFactory(minimum=True, points=100)
+            )
+            reconsideration(ticket)
+            ask_for_points(ticket, staff)
+
+    make(2)
+    with CaptureQueriesContext(connection) as few:
+        response = client.get(CHANGELIST, {"waiting": waiting, "all": ""})
+    assert len(queue_numbers(response)) == 2
+
+    make(30)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(CHANGELIST, {"waiting": waiting, "all": ""})
+    assert len(queue_numbers(response)) == 32
+    assert len(many.captured_queries) == len(few.captured_queries)
 
 
 @pytest.mark.parametrize(

@@ -285,6 +285,17 @@ def test_discarding_a_draft_is_a_post_by_a_customer(client):
     )
 
 
+def test_the_new_ticket_page_makes_as_many_queries_with_a_restored_draft(client):
+    account, user = customer(0)
+    client.force_login(user)
+    without_draft = count_queries(client, NEW)
+    client.post(NEW, new_ticket_data(is_urgent="on"))
+
+    with_draft = count_queries(client, NEW)
+
+    assert with_draft == without_draft
+
+
 def test_filing_the_restored_draft_forgets_it(client):
     account, user = customer(0)
     client.force_login(user)

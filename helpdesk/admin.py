@@ -5,10 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .models import User
 
-admin.site.site_header = _("HelpDesk staff")
-admin.site.site_title = _("HelpDesk staff")
-admin.site.index_title = _("Support work")
-
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):

@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "catalog",
     "points",
     "tickets",
-    "django.contrib.admin",
+    "helpdesk.apps.HelpDeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

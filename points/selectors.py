@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Min, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
@@ -160,6 +161,25 @@ def orders_for_account(*, account: Account) -> QuerySet[Order]:
 
 def packages_on_sale() -> QuerySet[PointPackage]:
     return PointPackage.objects.filter(is_active=True).order_by("position", "points", "id")
+
+
+@dataclass(frozen=True)
+class PackageOffer:
+    package: PointPackage
+    # What one point costs in this package, in its currency: to the cent, or to a hundredth of
+    # a cent when points cost less than that shows (e.g. 0.095).
+    price_per_point: Decimal
+
+
+def package_offers() -> list[PackageOffer]:
+    """The packages on sale with what a point costs in each (the public price list): 1 query."""
+    offers = []
+    for package in packages_on_sale():
+        exact = package.price / package.points
+        cents = exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        fine = exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        offers.append(PackageOffer(package, cents if cents == fine else fine.normalize()))
+    return offers
 
 
 def statement_entries(*, account: Account) -> QuerySet[Entry]:

@@ -36,6 +36,7 @@ from points.services import InsufficientPoints, LedgerError
 
 from . import services
 from .admin_forms import (
+    STAFF_ORDER,
     AssignForm,
     ChangeCostForm,
     LogTimeForm,
@@ -51,12 +52,15 @@ from .admin_forms import (
 from .admin_selectors import (
     QUEUE_ORDERING,
     awaiting_first_response,
+    pending_reconsideration,
     sla_report,
     ticket_page,
     ticket_queue,
+    waiting_for_points,
 )
 from .models import (
     ACTIVE_STATUSES,
+    AWAITING_FIRST_RESPONSE,
     Attachment,
     Notification,
     QuoteStatus,
@@ -66,6 +70,7 @@ from .models import (
     TicketOutcome,
     TicketStatus,
 )
+from .sla import awaits_first_response
 
 S = TicketStatus
 
@@ -107,22 +112,24 @@ class FirstResponseFilter(admin.SimpleListFilter):
             case "overdue" | "due_soon" as state:
                 return queryset.filter(awaiting_first_response(state=state))
             case "awaiting":
-                return queryset.filter(status__in=ACTIVE_STATUSES, first_response_at__isnull=True)
+                return queryset.filter(AWAITING_FIRST_RESPONSE)
             case "answered":
                 return queryset.filter(first_response_at__isnull=False)
         return queryset
 
 
 class AssigneeFilter(admin.SimpleListFilter):
+    """Staff are shown as everywhere in the admin: by name, or by e-mail when they have none."""
+
     title = _("assignee")
     parameter_name = "assignee"
 
     def lookups(self, request, model_admin):
-        staff = User.objects.filter(is_staff=True, is_active=True).order_by("email")
+        staff = User.objects.filter(is_staff=True, is_active=True).order_by(*STAFF_ORDER)
         return [
             ("me", _("Assigned to me")),
             ("none", _("Unassigned")),
-            *((str(user.pk), user.email) for user in staff),
+            *((str(user.pk), str(user)) for user in staff),
         ]
 
     def queryset(self, request, queryset):
@@ -133,6 +140,25 @@ class AssigneeFilter(admin.SimpleListFilter):
             return queryset.filter(assignee__isnull=True)
         if value and value.isdigit():
             return queryset.filter(assignee_id=value)
+        return queryset
+
+
+class WaitingForFilter(admin.SimpleListFilter):
+    title = _("waiting for")
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("reconsideration", _("A reconsideration decision")),
+            ("points", _("Points the customer was asked to buy")),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "reconsideration":
+                return queryset.filter(pending_reconsideration())
+            case "points":
+                return queryset.filter(waiting_for_points())
         return queryset
 
 
@@ -155,8 +181,7 @@ class TicketAdmin(admin.ModelAdmin):
         "subject",
         "account",
         "category_and_price",
-        "status",
-        "urgency",
+        "state",
         "assignee",
         "captured_points",
         "first_response",
@@ -166,6 +191,7 @@ class TicketAdmin(admin.ModelAdmin):
     list_filter = [
         StatusFilter,
         FirstResponseFilter,
+        WaitingForFilter,
         "is_urgent",
         AssigneeFilter,
         "category",
@@ -239,11 +265,17 @@ class TicketAdmin(admin.ModelAdmin):
             _short(ticket.last_activity_at),
         )
 
-    @admin.display(description=_("urgency"), ordering="is_urgent")
-    def urgency(self, ticket):
+    @admin.display(description=_("status"), ordering="status")
+    def state(self, ticket):
+        # HotRush is a badge under the status rather than a column of its own: the queue fits
+        # a 1280-pixel screen beside its filters.
         if ticket.is_urgent:
-            return format_html('<span class="badge badge-urgent">{}</span>', gettext("urgent"))
-        return ""
+            return format_html(
+                '{} <span class="badge badge-urgent">{}</span>',
+                ticket.get_status_display(),
+                gettext("HotRush"),
+            )
+        return ticket.get_status_display()
 
     @admin.display(description=_("captured"))
     def captured_points(self, ticket):
@@ -270,7 +302,7 @@ class TicketAdmin(admin.ModelAdmin):
                 gettext("answered") if on_time else gettext("answered late"),
                 _short(ticket.first_response_at),
             )
-        if ticket.status not in ACTIVE_STATUSES or due is None:
+        if not awaits_first_response(ticket):
             return "—"
         if due < now:
             return format_html(
@@ -350,14 +382,23 @@ class TicketAdmin(admin.ModelAdmin):
         can_change = self.has_change_permission(request, ticket)
         allowed_moves = services.MANUAL_TRANSITIONS.get(ticket.status, set())
 
+        now = timezone.now()
+        first_response_due = ticket.first_response_due_at if awaits_first_response(ticket) else None
+
         def form(name, form_class, **kwargs):
             return bound.get(name) or form_class(prefix=name, **kwargs)
 
         cost_actions = []
+        resolvable = False
         if can_cost:
             if hold_open:
                 cost_actions.append(
-                    ("change-cost", _("Change cost"), form("cost", ChangeCostForm), False)
+                    (
+                        "change-cost",
+                        _("Change cost"),
+                        form("cost", ChangeCostForm, ticket=ticket),
+                        False,
+                    )
                 )
             if ticket.status == S.AWAITING_QUOTE:
                 cost_actions.append(("quote", _("Set a quote"), form("quote", QuoteForm), False))
@@ -367,12 +408,15 @@ class TicketAdmin(admin.ModelAdmin):
                 cost_actions.append(
                     (
                         "remove-urgency",
-                        _("Remove urgency"),
+                        _("Remove HotRush"),
                         form("urgency", RemoveUrgencyForm),
                         False,
                     )
                 )
-            if ticket.status in (S.OPEN, S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER) and hold:
+            # The service refuses to resolve while a reconsideration waits for its decision;
+            # the page says so beside the decision form instead of offering the action.
+            resolvable = ticket.status in (S.OPEN, S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER) and hold
+            if resolvable and not page.pending_reconsiderations:
                 cost_actions.append(("resolve", _("Resolve"), form("resolve", ResolveForm), False))
             if (
                 ticket.status not in (S.CANCELLED, S.AWAITING_QUOTE)
@@ -420,11 +464,9 @@ class TicketAdmin(admin.ModelAdmin):
             "page": page,
             "hold": hold,
             "available": points_available(account=ticket.account),
-            "now": timezone.now(),
-            "overdue": ticket.first_response_at is None
-            and ticket.status in ACTIVE_STATUSES
-            and ticket.first_response_due_at is not None
-            and ticket.first_response_due_at < timezone.now(),
+            "now": now,
+            "first_response_due": first_response_due,
+            "overdue": first_response_due is not None and first_response_due < now,
             "reply_form": (
                 form("reply", ReplyForm) if user.has_perm("tickets.add_message") else None
             ),
@@ -438,6 +480,9 @@ class TicketAdmin(admin.ModelAdmin):
             ),
             "cost_actions": cost_actions,
             "reconsideration_forms": reconsideration_forms,
+            "resolve_waits_for_decision": bool(
+                can_cost and resolvable and page.pending_reconsiderations
+            ),
             "can_reveal": user.has_perm("tickets.view_access_details"),
             "is_hourly": ticket.category.pricing_kind == PricingKind.HOURLY,
             "pending_quote": next(
@@ -533,7 +578,7 @@ class TicketAdmin(admin.ModelAdmin):
             services.ticket_assign(ticket=ticket, assignee=assignee, actor=request.user)
             if assignee is None:
                 return gettext("The ticket is now unassigned.")
-            return gettext("Assigned to %(user)s.") % {"user": assignee.email}
+            return gettext("Assigned to %(user)s.") % {"user": assignee}
 
         return self._action(
             request,
@@ -567,7 +612,7 @@ class TicketAdmin(admin.ModelAdmin):
                 ticket=ticket,
                 points=form.cleaned_data["points"],
                 reason=form.cleaned_data["reason"],
-                override=form.cleaned_data["override"],
+                override=form.cleaned_data.get("override", False),
                 actor=request.user,
             )
             return gettext("Cost changed from %(old)s to %(new)s points.") % {
@@ -576,7 +621,12 @@ class TicketAdmin(admin.ModelAdmin):
             }
 
         return self._action(
-            request, object_id, name="cost", form_class=ChangeCostForm, perform=perform
+            request,
+            object_id,
+            name="cost",
+            form_class=ChangeCostForm,
+            perform=perform,
+            form_kwargs=lambda ticket: {"ticket": ticket},
         )
 
     def wait_for_points_view(self, request, object_id):
@@ -661,7 +711,7 @@ class TicketAdmin(admin.ModelAdmin):
             services.ticket_remove_urgency(
                 ticket=ticket, actor=request.user, reason=form.cleaned_data["reason"]
             )
-            return gettext("Urgency removed; the urgent surcharge was returned.")
+            return gettext("HotRush removed; its surcharge was returned.")
 
         return self._action(
             request, object_id, name="urgency", form_class=RemoveUrgencyForm, perform=perform

@@ -54,10 +54,14 @@ class ReplyForm(forms.Form):
         return self.cleaned_data["visibility"] == self.INTERNAL
 
 
+# Staff users appear as `str(user)` (their name, or their e-mail without one), in this order.
+STAFF_ORDER = ["first_name", "last_name", "email"]
+
+
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label=_("Assignee"),
-        queryset=User.objects.filter(is_staff=True, is_active=True).order_by("email"),
+        queryset=User.objects.filter(is_staff=True, is_active=True).order_by(*STAFF_ORDER),
         required=False,
         empty_label=_("— unassigned —"),
     )
@@ -82,6 +86,12 @@ class ChangeCostForm(forms.Form):
         required=False,
         help_text=_("Only when the work is truly outside the category's price; say why above."),
     )
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only minimum and range prices have bounds to override.
+        if ticket.category.cost_bounds is None:
+            del self.fields["override"]
 
 
 class QuoteForm(forms.Form):
@@ -109,7 +119,7 @@ class SoftwareBugForm(forms.Form):
 
 
 class RemoveUrgencyForm(forms.Form):
-    reason = reason_field(help_text=_("The urgent surcharge goes back to the customer."))
+    reason = reason_field(help_text=_("The HotRush surcharge goes back to the customer."))
 
 
 class ReconsiderationDecisionForm(forms.Form):

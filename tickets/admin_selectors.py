@@ -1,4 +1,5 @@
-"""Reads for the staff side in the admin: the queue, one ticket's page and the SLA report.
+"""Reads for the staff side in the admin: the queue, the dashboard, one ticket's page and the SLA
+report.
 
 Each returns what its page shows with a fixed number of queries, whatever the number of rows.
 """
@@ -12,17 +13,22 @@ from django.db.models import (
     Case,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
+    Window,
 )
 from django.utils import timezone
 
+from helpdesk.models import User
 from points.models import Hold
 
 from .models import (
@@ -33,11 +39,13 @@ from .models import (
     Attachment,
     CostChange,
     Message,
+    Notification,
     Quote,
     ReconsiderationRequest,
     ReconsiderationStatus,
     StatusChange,
     Ticket,
+    TicketStatus,
     TimeLog,
 )
 
@@ -78,6 +86,110 @@ QUEUE_ORDERING = [
     F("last_activity_at").desc(),
     F("id").desc(),
 ]
+
+
+def _pending_reconsiderations():
+    return ReconsiderationRequest.objects.filter(
+        ticket=OuterRef("pk"), status=ReconsiderationStatus.PENDING
+    )
+
+
+def pending_reconsideration() -> Exists:
+    """Tickets whose customer's reconsideration request waits for a staff decision."""
+    return Exists(_pending_reconsiderations())
+
+
+def _points_requests():
+    """The "points needed" requests (`tickets.services.ticket_wait_for_points`) made since the
+    ticket's latest status move. The request's e-mail, written to the outbox with it, is its
+    record; any move since (the customer replied, staff took the ticket back) ends the wait."""
+    latest_move = (
+        StatusChange.objects.filter(ticket=OuterRef(OuterRef("pk")))
+        .order_by("-created_at", "-id")
+        .values("created_at")[:1]
+    )
+    return Notification.objects.filter(
+        ticket=OuterRef("pk"), event="points_needed", created_at__gte=Subquery(latest_move)
+    )
+
+
+def waiting_for_points() -> Q:
+    """Tickets waiting for the customer to buy the points staff asked for."""
+    return Q(status=TicketStatus.WAITING_FOR_CUSTOMER) & Exists(_points_requests())
+
+
+# --- Dashboard --------------------------------------------------------------------------------
+
+DASHBOARD_ROWS = 5
+
+
+@dataclass(frozen=True)
+class DashboardList:
+    """The first rows of one list (each with `since`: the moment its note is about) and how many
+    tickets the whole list has."""
+
+    tickets: list[Ticket]
+    total: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    overdue: DashboardList
+    due_soon: DashboardList
+    reconsideration: DashboardList
+    waiting_for_points: DashboardList
+    mine: DashboardList
+
+
+def _first_rows(tickets: QuerySet[Ticket], *, since, order, rows: int) -> DashboardList:
+    """One query: the first `rows` tickets and, counted over the whole list, its total."""
+    found = list(
+        tickets.select_related("account", "category", "assignee")
+        .annotate(since=since, list_total=Window(Count("id")))
+        .order_by(*order)[:rows]
+    )
+    return DashboardList(tickets=found, total=found[0].list_total if found else 0)
+
+
+def staff_dashboard(
+    *, user: User, at: datetime | None = None, rows: int = DASHBOARD_ROWS
+) -> Dashboard:
+    """What needs staff attention now, a few tickets of each list (5 queries, whatever the data):
+    first responses overdue and due within the hour (most urgent first), reconsideration requests
+    and points requests waiting (oldest first), and the user's own active tickets (queue order).
+    """
+    at = at or timezone.now()
+    tickets = Ticket.objects.all()
+    due = F("first_response_due_at")
+    oldest_first = [F("since").asc(), F("id").asc()]
+    asked = Subquery(_pending_reconsiderations().order_by("created_at").values("created_at")[:1])
+    points_asked = Subquery(_points_requests().order_by("-created_at").values("created_at")[:1])
+    return Dashboard(
+        overdue=_first_rows(
+            tickets.filter(awaiting_first_response(at=at, state="overdue")),
+            since=due,
+            order=oldest_first,
+            rows=rows,
+        ),
+        due_soon=_first_rows(
+            tickets.filter(awaiting_first_response(at=at, state="due_soon")),
+            since=due,
+            order=oldest_first,
+            rows=rows,
+        ),
+        reconsideration=_first_rows(
+            tickets.filter(pending_reconsideration()), since=asked, order=oldest_first, rows=rows
+        ),
+        waiting_for_points=_first_rows(
+            tickets.filter(waiting_for_points()), since=points_asked, order=oldest_first, rows=rows
+        ),
+        mine=_first_rows(
+            ticket_queue(tickets.filter(assignee=user, status__in=ACTIVE_STATUSES)),
+            since=F("last_activity_at"),
+            order=QUEUE_ORDERING,
+            rows=rows,
+        ),
+    )
 
 
 @dataclass(frozen=True)

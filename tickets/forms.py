@@ -70,10 +70,10 @@ class TicketFileForm(forms.Form):
     )
     attachments = AttachmentsField()
     is_urgent = forms.BooleanField(
-        label=_("Urgent: reply within 1 working hour"),
+        label=_("HotRush: first response within 1 working hour"),
         required=False,
         help_text=_(
-            "Costs twice the category's price. You can drop urgency until the ticket is assigned."
+            "Costs twice the category's price. You can drop HotRush until the ticket is assigned."
         ),
     )
     quote_first = forms.BooleanField(

@@ -28,6 +28,7 @@ from .models import (
     Ticket,
     TicketStatus,
 )
+from .sla import awaits_first_response
 
 # The list filter's extra choice: every ticket not yet resolved.
 ACTIVE = "active"
@@ -96,6 +97,8 @@ class TicketPage:
     pending_quote: Quote | None
     reconsiderations: list[ReconsiderationRequest]
     actions: TicketActions
+    # When the first response is due, while the ticket still waits for one; else None.
+    first_response_due: datetime | None
 
     @property
     def rating(self):
@@ -163,6 +166,9 @@ def ticket_page(*, account: Account, ticket_id: int, at: datetime | None = None)
         pending_quote=pending_quote,
         reconsiderations=reconsiderations,
         actions=actions,
+        first_response_due=(
+            ticket.first_response_due_at if awaits_first_response(ticket) else None
+        ),
     )
 
 

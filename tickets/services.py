@@ -85,6 +85,10 @@ class CostOutOfBounds(TicketError):
     pass
 
 
+class ReconsiderationPending(TicketError):
+    """The customer's reconsideration request must be decided before the ticket is resolved."""
+
+
 def _lock_account(account_id: int) -> None:
     """Take the account's row lock first, as every ledger operation does (one lock order)."""
     Account.objects.select_for_update().filter(pk=account_id).first()
@@ -373,7 +377,7 @@ def ticket_file(
         )
         reason = _("Price of %(category)s") % {"category": category.name}
         if is_urgent:
-            reason = _("%(reason)s, doubled for an urgent ticket") % {"reason": reason}
+            reason = _("%(reason)s, doubled for HotRush") % {"reason": reason}
         _record_cost(
             ticket,
             kind=CostChangeKind.CAPTURED,
@@ -490,9 +494,9 @@ def ticket_cancel(*, ticket: Ticket, actor: User, at: datetime | None = None) ->
 
 def _remove_urgency(ticket: Ticket, *, actor: User, reason: str, at: datetime) -> Ticket:
     if not ticket.is_urgent:
-        raise TicketError(_("This ticket is not urgent."))
+        raise TicketError(_("This ticket is not HotRush (urgent)."))
     if ticket.status not in ACTIVE_STATUSES:
-        raise TicketError(_("Urgency can only be removed while the ticket is in progress."))
+        raise TicketError(_("HotRush can only be removed while the ticket is in progress."))
     hold = _current_hold(ticket)
     if hold is not None and hold.status == HoldStatus.OPEN and hold.amount:
         old = hold.amount
@@ -519,8 +523,8 @@ def ticket_drop_urgency(*, ticket: Ticket, actor: User, at: datetime | None = No
     at = at or timezone.now()
     ticket = _lock_ticket(ticket)
     if ticket.assignee_id is not None:
-        raise TicketError(_("The ticket is already assigned; ask support to remove urgency."))
-    return _remove_urgency(ticket, actor=actor, reason=_("Urgency dropped by the customer"), at=at)
+        raise TicketError(_("The ticket is already assigned; ask support to remove HotRush."))
+    return _remove_urgency(ticket, actor=actor, reason=_("HotRush dropped by the customer"), at=at)
 
 
 @transaction.atomic
@@ -800,13 +804,26 @@ def ticket_remove_urgency(
 def ticket_resolve(
     *, ticket: Ticket, actor: User, reason: str = "", at: datetime | None = None
 ) -> Ticket:
-    """Resolve the ticket: its captured points are deducted irrevocably."""
+    """Resolve the ticket: its captured points are deducted irrevocably.
+
+    Refused while the customer's reconsideration request waits for a decision: deducting would
+    settle the cost they dispute, and the request would stay "waiting" on both sides.
+    """
     at = at or timezone.now()
     ticket = _lock_ticket(ticket)
     if ticket.status not in (S.OPEN, S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER):
         raise TransitionNotAllowed(
             _("A ticket that is %(status)s cannot be resolved.")
             % {"status": S(ticket.status).label}
+        )
+    if ReconsiderationRequest.objects.filter(
+        ticket=ticket, status=ReconsiderationStatus.PENDING
+    ).exists():
+        raise ReconsiderationPending(
+            _(
+                "The customer asked to reconsider the cost: lower it or decline the request "
+                "before resolving the ticket."
+            )
         )
     hold = _current_hold(ticket)
     if hold is None:

@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from .models import ACTIVE_STATUSES
+
 NORMAL_TARGET = timedelta(hours=24)
 URGENT_TARGET = timedelta(hours=1)
 
@@ -62,3 +64,14 @@ def first_response_due(filed_at: datetime, *, urgent: bool) -> datetime:
     if urgent:
         return add_counted_time(filed_at, URGENT_TARGET, working_hours=True)
     return add_counted_time(filed_at, NORMAL_TARGET, working_hours=False)
+
+
+def awaits_first_response(ticket) -> bool:
+    """Whether the ticket's first-response target still applies: it is active and no staff reply
+    came yet (in Python what `tickets.models.AWAITING_FIRST_RESPONSE` is in queries). A ticket
+    resolved, returned as a software bug or cancelled without a reply waits for nothing."""
+    return (
+        ticket.status in ACTIVE_STATUSES
+        and ticket.first_response_at is None
+        and ticket.first_response_due_at is not None
+    )

@@ -6,6 +6,7 @@ app_name = "tickets"
 urlpatterns = [
     path("", views.ticket_list, name="list"),
     path("new/", views.ticket_new, name="new"),
+    path("new/discard-draft/", views.ticket_draft_discard, name="discard_draft"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/reply/", views.ticket_reply, name="reply"),
     path("<int:pk>/cancel/", views.ticket_cancel, name="cancel"),

@@ -87,7 +87,7 @@ def ticket_list(request):
 def ticket_new(request):
     groups = catalog_groups_active()
     summary = points_summary(account=request.account)
-    insufficient = None
+    insufficient = hotrush_base_price = draft = None
     if request.method == "POST":
         form = TicketFileForm(
             request.POST, request.FILES, groups=groups, available=summary.available
@@ -107,6 +107,9 @@ def ticket_new(request):
                 )
             except InsufficientPoints as error:
                 insufficient = error
+                if data["is_urgent"]:
+                    # The refusal shows how HotRush made the price: "80 points: 40 × 2".
+                    hotrush_base_price = data["category"].capture_points
                 request.session[DRAFT_SESSION_KEY] = form.draft()
             except (services.TicketError, LedgerError) as error:
                 form.add_error(None, str(error))
@@ -115,19 +118,28 @@ def ticket_new(request):
                 messages.success(request, _filed_message(ticket))
                 return redirect(ticket)
     else:
-        draft = request.session.pop(DRAFT_SESSION_KEY, None)
+        # The draft stays until the ticket is filed or the customer discards it.
+        draft = request.session.get(DRAFT_SESSION_KEY)
         form = TicketFileForm(initial=draft, groups=groups, available=summary.available)
-        if draft:
-            messages.info(request, _("Here is the ticket you were writing."))
     context = {
         "form": form,
         "groups": groups,
         "summary": summary,
         "insufficient": insufficient,
+        "hotrush_base_price": hotrush_base_price,
+        "draft": draft,
         "buy_url": _buy_points_url(reverse("tickets:new")),
         "had_attachments": bool(request.FILES),
     }
     return render(request, "tickets/new.html", context)
+
+
+@customer_required
+@require_POST
+def ticket_draft_discard(request):
+    if request.session.pop(DRAFT_SESSION_KEY, None) is not None:
+        messages.info(request, _("The draft is discarded."))
+    return redirect("tickets:new")
 
 
 def _filed_message(ticket: Ticket) -> str:
@@ -247,7 +259,7 @@ def ticket_drop_urgency(request, pk):
         services.ticket_drop_urgency(ticket=ticket, actor=request.user)
     except (services.TicketError, LedgerError) as error:
         return _refused(request, ticket, error)
-    return _done(request, ticket, _("The ticket is no longer urgent; the surcharge is returned."))
+    return _done(request, ticket, _("The ticket is no longer HotRush; the surcharge is returned."))
 
 
 @customer_required

@@ -117,8 +117,7 @@ def test_queue_lists_tickets_with_what_staff_need_to_triage(client):
             "subject",
             "account",
             "category_and_price",
-            "status",
-            "urgency",
+            "state",
             "assignee",
             "captured_points",
             "first_response",
@@ -129,8 +128,7 @@ def test_queue_lists_tickets_with_what_staff_need_to_triage(client):
     assert cells["subject"] == "Checkout is broken"
     assert cells["account"] == "Jones Hardware Ltd"
     assert cells["category_and_price"] == "Incident solving 40"
-    assert cells["status"] == "open"
-    assert cells["urgency"] == "urgent"
+    assert cells["state"] == "open HotRush"
     assert cells["assignee"] == "-"
     assert cells["captured_points"] == "80"
     assert cells["first_response"]
@@ -401,13 +399,15 @@ def test_reply_with_a_forbidden_file_type_is_refused(client):
 
 
 def test_assign_to_a_colleague_and_to_me(client, staff):
-    colleague = StaffUserFactory(email="kim@helpdesk.example.com")
+    colleague = StaffUserFactory(
+        email="kim@helpdesk.example.com", first_name="Kim", last_name="Lee"
+    )
     ticket = file_ticket()
 
     response = client.post(
         ticket_url(ticket, "assign"), {"assign-assignee": colleague.pk}, follow=True
     )
-    assert messages_of(response) == ["Assigned to kim@helpdesk.example.com."]
+    assert messages_of(response) == ["Assigned to Kim Lee."]
     ticket.refresh_from_db()
     assert ticket.assignee == colleague
 
@@ -776,7 +776,7 @@ def test_remove_urgency_returns_the_surcharge(client, staff):
         follow=True,
     )
 
-    assert messages_of(response) == ["Urgency removed; the urgent surcharge was returned."]
+    assert messages_of(response) == ["HotRush removed; its surcharge was returned."]
     ticket.refresh_from_db()
     assert not ticket.is_urgent
     assert balance(account) == (460, 40)
@@ -796,7 +796,7 @@ def test_remove_urgency_of_a_normal_ticket_is_refused(client):
 
     response = client.post(ticket_url(ticket, "remove_urgency"), {"urgency-reason": "x"})
 
-    assert messages_of(response) == ["This ticket is not urgent."]
+    assert messages_of(response) == ["This ticket is not HotRush (urgent)."]
     assert snapshot(ticket) == before
 
 

@@ -120,3 +120,43 @@ def test_staff_change_the_cost_and_the_customer_sees_it_with_the_reason(
     ARTIFACTS.mkdir(exist_ok=True)
     customer_page.screenshot(path=str(ARTIFACTS / "customer-ticket-new-cost.png"), full_page=True)
     context.close()
+
+
+def log_in(page, email):
+    page.goto("/admin/login/")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_queue_fits_a_1280_pixel_screen_and_the_dashboard_leads_to_it(page, screenshot):
+    staff = support_staff_user(email="sam@helpdesk.example.com", first_name="Sam", last_name="Reed")
+    busy_queue(staff)
+    file_ticket(
+        funded_account(900, name="Northwind Traders International Holdings"),
+        IssueCategoryFactory(name="Optimization of server applications performance", points=180),
+        subject="After moving to the new server every category page takes twelve seconds",
+        is_urgent=True,
+    )
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, "sam@helpdesk.example.com")
+
+    # The admin's home page is the dashboard.
+    expect(page.locator("#dash-overdue")).to_contain_text("SSL certificate expired")
+    expect(page.locator("#dash-mine")).to_contain_text("Orders are not e-mailed to us")
+    screenshot("admin-dashboard-1280")
+    page.locator("#dash-overdue").get_by_role("link", name="Open in the queue").click()
+    expect(page).to_have_url("/admin/tickets/ticket/?sla=overdue")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+
+    page.goto("/admin/tickets/ticket/")
+    expect(page.locator("#result_list tbody tr")).to_have_count(4)
+    screenshot("admin-ticket-queue-1280")
+    results = page.locator("#changelist .results")
+    assert results.evaluate("el => el.scrollWidth <= el.clientWidth"), "the queue scrolls sideways"
+    last_header = page.locator("#result_list thead th").last
+    box = last_header.bounding_box()
+    assert box["x"] + box["width"] <= 1280, "the last column is cut off"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280

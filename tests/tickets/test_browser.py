@@ -144,17 +144,19 @@ def test_running_short_of_points_keeps_the_ticket_while_buying(page, screenshot)
     choose_category(page, "Incident solving — 40 points")
     page.get_by_label("Subject").fill("Orders are not e-mailed")
     page.get_by_label("Description").fill("No order confirmation since Monday <sendmail>.")
-    page.get_by_label("Urgent: reply within 1 working hour").check()
+    page.get_by_label("HotRush: first response within 1 working hour").check()
     page.get_by_role("button", name="File ticket").click()
 
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("80 more points are needed.")
-    expect(alert).to_contain_text("This ticket costs 80 points and you have 0 available.")
+    expect(alert).to_contain_text(
+        "This ticket costs 80 points: 40 × 2 for HotRush. You have 0 available."
+    )
     expect(page.get_by_label("Subject")).to_have_value("Orders are not e-mailed")
     expect(page.get_by_label("Description")).to_have_value(
         "No order confirmation since Monday <sendmail>."
     )
-    expect(page.get_by_label("Urgent: reply within 1 working hour")).to_be_checked()
+    expect(page.get_by_label("HotRush: first response within 1 working hour")).to_be_checked()
     assert not Ticket.objects.exists()
     screenshot("new-ticket-insufficient")
     assert_fits_a_phone(page)
@@ -166,7 +168,7 @@ def test_running_short_of_points_keeps_the_ticket_while_buying(page, screenshot)
     page.get_by_role("link", name="Continue filing your ticket").click()
 
     expect(page.get_by_label("Subject")).to_have_value("Orders are not e-mailed")
-    expect(page.get_by_label("Urgent: reply within 1 working hour")).to_be_checked()
+    expect(page.get_by_label("HotRush: first response within 1 working hour")).to_be_checked()
     page.get_by_role("button", name="File ticket").click()
     expect(page.get_by_role("status").first).to_contain_text("80 points are captured")
     assert Ticket.objects.get().subject == "Orders are not e-mailed"
@@ -221,3 +223,47 @@ def test_points_page_with_a_history_of_purchases_tickets_and_expiry(page, screen
     screenshot("points-page-history")
     assert_fits_a_phone(page)
     screenshot("points-page-history-phone")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_restored_draft_is_announced_and_can_be_discarded(page, screenshot):
+    user = UserFactory(email="lee@example.com")
+    AccountFactory(owner=user, name="Lee's Lamps")
+    page.set_viewport_size(DESKTOP)
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail address").fill("lee@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/tickets/")
+
+    page.goto("/tickets/new/")
+    choose_category(page, "Incident solving — 40 points")
+    page.get_by_label("Subject").fill("Lamp images are blurry")
+    page.get_by_label("Description").fill("Since the theme update every product image is blurry.")
+    page.get_by_label("HotRush: first response within 1 working hour").check()
+    page.get_by_role("button", name="File ticket").click()
+    expect(page.get_by_role("alert")).to_contain_text("80 points: 40 × 2 for HotRush")
+
+    # Coming back later: the draft is there, and the page says so.
+    page.goto("/tickets/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="New ticket").click()
+    notice = page.locator("#draft-notice")
+    expect(notice).to_contain_text("We restored the ticket you were writing.")
+    expect(notice).to_contain_text("HotRush is ticked")
+    expect(page.get_by_label("Subject")).to_have_value("Lamp images are blurry")
+    expect(page.get_by_label("HotRush: first response within 1 working hour")).to_be_checked()
+    screenshot("new-ticket-draft-restored")
+    assert_fits_a_phone(page)
+    screenshot("new-ticket-draft-restored-phone")
+    page.set_viewport_size(DESKTOP)
+
+    notice.get_by_role("button", name="Discard draft").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("The draft is discarded.")
+    expect(page.locator("#draft-notice")).to_have_count(0)
+    expect(page.get_by_label("Subject")).to_have_value("")
+    expect(page.get_by_label("HotRush: first response within 1 working hour")).not_to_be_checked()
+    page.reload()
+    expect(page.locator("#draft-notice")).to_have_count(0)
+    assert not Ticket.objects.exists()

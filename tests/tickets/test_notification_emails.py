@@ -189,7 +189,7 @@ def test_urgency_removal_emails_the_returned_surcharge(
     run_on_commit(post, client, ticket, "remove_urgency", {"urgency-reason": "A known bug"})
 
     [mail] = mailoutbox
-    assert "no longer urgent" in mail.body
+    assert "no longer HotRush" in mail.body
     assert "from 80 to 40 points" in mail.body
     assert "Reason: A known bug" in mail.body
 
@@ -275,7 +275,7 @@ def test_new_ticket_emails_every_active_staff_member_with_an_admin_link(
     [mail] = mailoutbox
     assert sorted(mail.to) == sorted([staff.email, colleague.email])
     assert mail.subject == f"New ticket #{ticket.pk}: Shop down"
-    assert "It is URGENT." in mail.body
+    assert "It is HotRush (urgent): the first response is due within one working hour." in mail.body
     assert_links_to(mail, admin_link(ticket))
     assert customer_link(ticket) not in mail.body
 

@@ -14,7 +14,14 @@ from points.services import InsufficientPoints, points_grant
 from tests.factories import AccountFactory, IssueCategoryFactory, StaffUserFactory, account_owner
 from tests.web import PNG, category, customer, png, stored_files, text_file
 from tickets import services
-from tickets.models import Attachment, CostChangeKind, Rating, Ticket, TicketStatus
+from tickets.models import (
+    Attachment,
+    CostChangeKind,
+    Rating,
+    ReconsiderationStatus,
+    Ticket,
+    TicketStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +138,7 @@ def test_urgent_ticket_captures_twice_the_price(funded):
     ticket = file(account, user, at=SATURDAY, is_urgent=True)
 
     assert Hold.objects.get(ticket=ticket).amount == 80
-    assert "doubled" in ticket.cost_changes.get().reason
+    assert ticket.cost_changes.get().reason == "Price of Incident solving, doubled for HotRush"
 
 
 @pytest.mark.parametrize(
@@ -309,6 +316,51 @@ def test_dropping_urgency_after_assignment_is_refused(funded):
         services.ticket_drop_urgency(ticket=ticket, actor=user)
 
     assert Hold.objects.get(ticket=ticket).amount == 80
+
+
+# --- Resolving while the customer disputes the cost -------------------------------------------
+
+
+def test_resolving_waits_for_the_decision_on_a_pending_reconsideration(funded):
+    account, user = funded
+    staff = StaffUserFactory()
+    ticket = file(account, user, at=SATURDAY)
+    request = services.ticket_request_reconsideration(
+        ticket=ticket, actor=user, message="Forty points for a typo?", at=SATURDAY
+    )
+
+    with pytest.raises(services.ReconsiderationPending, match="lower it or decline the request"):
+        services.ticket_resolve(ticket=ticket, actor=staff, reason="Done", at=SATURDAY)
+
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.outcome, ticket.resolved_at) == (TicketStatus.OPEN, "", None)
+    hold = Hold.objects.get(ticket=ticket)
+    assert (hold.status, hold.amount) == (HoldStatus.OPEN, 40)
+    request.refresh_from_db()
+    assert request.status == ReconsiderationStatus.PENDING
+
+    services.ticket_decide_reconsideration(
+        request=request, actor=staff, reason="The fix took an hour.", at=SATURDAY
+    )
+    services.ticket_resolve(ticket=ticket, actor=staff, reason="Done", at=SATURDAY)
+    hold.refresh_from_db()
+    assert (hold.status, hold.amount) == (HoldStatus.SETTLED, 40)
+
+
+def test_a_software_bug_decides_a_pending_reconsideration_by_returning_everything(funded):
+    account, user = funded
+    staff = StaffUserFactory()
+    ticket = file(account, user, at=SATURDAY)
+    request = services.ticket_request_reconsideration(
+        ticket=ticket, actor=user, message="This is your bug.", at=SATURDAY
+    )
+
+    services.ticket_mark_software_bug(ticket=ticket, actor=staff, reason="Bug #42", at=SATURDAY)
+
+    request.refresh_from_db()
+    assert (request.status, request.decision_reason) == (ReconsiderationStatus.LOWERED, "Bug #42")
+    assert Hold.objects.get(ticket=ticket).status == HoldStatus.RELEASED
+    assert points_available(account=account, at=SATURDAY) == 200
 
 
 # --- Rating -------------------------------------------------------------------------------------

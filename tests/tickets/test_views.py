@@ -5,11 +5,13 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from points.models import Hold, HoldStatus
 from points.selectors import points_available
+from points.services import points_grant
 from tests.factories import StaffUserFactory, TicketFactory, UserFactory
 from tests.html import attr, find, find_all, parse, text
 from tests.web import (
@@ -115,7 +117,10 @@ def test_new_ticket_page_offers_the_catalog_grouped_with_prices_and_shows_the_ba
         text(label)
         for label in find_all(find(root, "form", enctype="multipart/form-data"), "label")
     ]
-    assert "Urgent: reply within 1 working hour" in labels
+    assert "HotRush: first response within 1 working hour" in labels
+    assert "Costs twice the category's price." in text(
+        find(root, "div", id="id_is_urgent_helptext")
+    )
     assert "Send me a price quote before work starts" in labels
     assert "Attachments (optional)" in labels
     attachments = find(root, "input", type="file", name="attachments")
@@ -189,7 +194,7 @@ def test_insufficient_points_files_nothing_and_keeps_everything_typed(client):
     alert = find(root, "div", id="insufficient-points")
     assert attr(alert, "role") == "alert"
     assert "50 more points are needed." in text(alert)
-    assert "This ticket costs 80 points and you have 30 available." in text(alert)
+    assert "This ticket costs 80 points: 40 × 2 for HotRush. You have 30 available." in text(alert)
     assert "Please attach your files again" in text(alert)
     buy = find(alert, "a", class_="button")
     assert attr(buy, "href") == "/communication-center/support-points/buy/?next=%2Ftickets%2Fnew%2F"
@@ -201,7 +206,18 @@ def test_insufficient_points_files_nothing_and_keeps_everything_typed(client):
     assert [text(o) for o in selected] == ["Incident solving — 40 points"]
 
 
-def test_the_draft_comes_back_after_buying_points(client):
+def test_without_hotrush_the_refusal_states_the_plain_price(client):
+    account, user = customer(30)
+    client.force_login(user)
+
+    response = client.post(NEW, new_ticket_data())
+
+    alert = text(find(parse(response.content), "div", id="insufficient-points"))
+    assert "This ticket costs 40 points and you have 30 available." in alert
+    assert "HotRush" not in alert
+
+
+def test_the_draft_comes_back_after_buying_points_and_says_so(client):
     account, user = customer(0)
     client.force_login(user)
     client.post(NEW, new_ticket_data(subject="Kept while I buy"))
@@ -209,10 +225,89 @@ def test_the_draft_comes_back_after_buying_points(client):
     root = parse(client.get(NEW).content)
 
     assert attr(find(root, "input", name="subject"), "value") == "Kept while I buy"
-    assert "Here is the ticket you were writing." in text(find(root, "div", class_="messages"))
-    # Once restored, the draft is not offered again.
+    notice = find(root, "div", id="draft-notice")
+    assert "We restored the ticket you were writing." in text(notice)
+    assert "Files are not kept: attach them again." in text(notice)
+    assert "HotRush" not in text(notice)
+    discard = find(notice, "form", action="/tickets/new/discard-draft/")
+    assert attr(discard, "method") == "post"
+    assert text(find(discard, "button")) == "Discard draft"
+    # The draft stays until the ticket is filed or discarded: a reload shows it again.
     again = parse(client.get(NEW).content)
-    assert attr(find(again, "input", name="subject"), "value") is None
+    assert attr(find(again, "input", name="subject"), "value") == "Kept while I buy"
+
+
+def test_a_restored_hotrush_draft_says_the_price_is_doubled(client):
+    account, user = customer(0)
+    client.force_login(user)
+    client.post(NEW, new_ticket_data(is_urgent="on"))
+
+    root = parse(client.get(NEW).content)
+
+    assert "checked" in dict(find(root, "input", name="is_urgent").attributes)
+    assert "HotRush is ticked, so the ticket costs twice the category's price." in text(
+        find(root, "div", id="draft-notice")
+    )
+
+
+def test_discarding_the_draft_empties_the_form(client):
+    account, user = customer(0)
+    client.force_login(user)
+    client.post(NEW, new_ticket_data(subject="Not needed any more", is_urgent="on"))
+    before = db_state()
+
+    response = client.post("/tickets/new/discard-draft/", follow=True)
+
+    assert response.redirect_chain == [("/tickets/new/", 302)]
+    root = parse(response.content)
+    assert "The draft is discarded." in text(find(root, "div", class_="messages"))
+    assert not find_all(root, "div", id="draft-notice")
+    assert attr(find(root, "input", name="subject"), "value") is None
+    assert "checked" not in dict(find(root, "input", name="is_urgent").attributes)
+    assert db_state() == before
+    # Discarding again (a replayed request) changes nothing and says nothing.
+    replay = client.post("/tickets/new/discard-draft/", follow=True)
+    assert not find_all(parse(replay.content), "div", class_="messages")
+
+
+def test_discarding_a_draft_is_a_post_by_a_customer(client):
+    account, user = customer(0)
+    client.force_login(user)
+    client.post(NEW, new_ticket_data(subject="Keep me"))
+
+    assert client.get("/tickets/new/discard-draft/").status_code == 405
+    anonymous = Client()
+    response = anonymous.post("/tickets/new/discard-draft/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert attr(find(parse(client.get(NEW).content), "input", name="subject"), "value") == (
+        "Keep me"
+    )
+
+
+def test_the_new_ticket_page_makes_as_many_queries_with_a_restored_draft(client):
+    account, user = customer(0)
+    client.force_login(user)
+    without_draft = count_queries(client, NEW)
+    client.post(NEW, new_ticket_data(is_urgent="on"))
+
+    with_draft = count_queries(client, NEW)
+
+    assert with_draft == without_draft
+
+
+def test_filing_the_restored_draft_forgets_it(client):
+    account, user = customer(0)
+    client.force_login(user)
+    client.post(NEW, new_ticket_data(subject="Filed after buying"))
+    points_grant(account=account, points=100, reason="Bought", actor=None)
+
+    client.post(NEW, new_ticket_data(subject="Filed after buying"))
+
+    assert Ticket.objects.get().subject == "Filed after buying"
+    root = parse(client.get(NEW).content)
+    assert not find_all(root, "div", id="draft-notice")
+    assert attr(find(root, "input", name="subject"), "value") is None
 
 
 def test_a_refused_attachment_is_explained_at_the_field_and_nothing_is_filed(client, funded):
@@ -328,6 +423,100 @@ def test_my_tickets_invites_a_new_customer_to_file_a_first_ticket(client, funded
 
 
 # --- The ticket page ----------------------------------------------------------------------------
+
+
+def fact(root, label: str) -> str:
+    """The value of one fact at the top of the customer's ticket page."""
+    for item in find_all(find(root, "dl", class_="facts"), "div"):
+        if text(find(item, "dt")) == label:
+            return text(find(item, "dd"))
+    raise AssertionError(f"no fact {label!r}")
+
+
+@pytest.mark.parametrize("ending", ["resolved", "software_bug", "cancelled", "closed"])
+def test_a_ticket_that_ended_without_a_reply_shows_no_first_response_due(client, funded, ending):
+    account, user = funded
+    ticket = file_ticket(account, user)
+    staff = StaffUserFactory()
+    if ending == "resolved":
+        services.ticket_resolve(ticket=ticket, actor=staff, reason="Fixed")
+    elif ending == "software_bug":
+        services.ticket_mark_software_bug(ticket=ticket, actor=staff, reason="Known bug")
+    elif ending == "cancelled":
+        services.ticket_cancel(ticket=ticket, actor=user)
+    else:
+        services.ticket_resolve(ticket=ticket, actor=staff, reason="Fixed")
+        services.tickets_close_quiet(at=timezone.now() + timedelta(days=30))
+
+    root = parse(client.get(f"/tickets/{ticket.pk}/").content)
+
+    assert fact(root, "First response") == "—"
+    assert "due by" not in text(root)
+    row = find(parse(client.get("/tickets/").content), "li", class_="ticket-row")
+    assert "due" not in text(row).lower()
+
+
+def test_a_ticket_waiting_for_its_first_response_says_when_it_is_due(client, funded):
+    account, user = funded
+    ticket = file_ticket(account, user, is_urgent=True)
+    waiting = parse(client.get(f"/tickets/{ticket.pk}/").content)
+
+    assert fact(waiting, "First response").startswith("due by ")
+    services.ticket_reply(ticket=ticket, author=StaffUserFactory(), body="On it.")
+    answered = parse(client.get(f"/tickets/{ticket.pk}/").content)
+    assert "due by" not in fact(answered, "First response")
+
+
+def test_dates_ending_a_sentence_never_make_two_full_stops(client, funded):
+    account, user = funded
+    ticket = file_ticket(account, user)
+    services.access_details_set(
+        ticket=ticket, actor=user, host="shop.example.com", login="admin", password="pw"
+    )
+    # 1:22 p.m. yesterday: the time format itself ends with a full stop.
+    afternoon = timezone.localtime() - timedelta(days=1)
+    afternoon = afternoon.replace(hour=13, minute=22, second=0, microsecond=0)
+    AccessDetails.objects.filter(ticket=ticket).update(updated_at=afternoon)
+    staff = StaffUserFactory()
+    services.ticket_reply(ticket=ticket, author=staff, body="Fixed.")
+    services.ticket_resolve(ticket=ticket, actor=staff, reason="Fixed", at=afternoon)
+
+    root = parse(client.get(f"/tickets/{ticket.pk}/").content)
+
+    page_text = text(root)
+    assert ".." not in page_text
+    assert "1:22 p.m., replying reopens it at no extra cost." in page_text
+    assert "1:22 p.m. you gave access details: they are stored encrypted" in page_text
+
+
+def test_hotrush_is_named_and_explained_on_the_ticket_pages(client, funded):
+    account, user = funded
+    ticket = file_ticket(account, user, is_urgent=True)
+
+    root = parse(client.get(f"/tickets/{ticket.pk}/").content)
+
+    assert text(find(root, "span", class_="badge-urgent")) == "HotRush"
+    assert text(find(root, "p", class_="hotrush-note")) == (
+        "HotRush: twice the category's price, first response within one working hour."
+    )
+    assert fact(root, "Category") == "Incident solving · 40 points × 2 (HotRush)"
+    assert text(
+        find(find(root, "form", action=f"/tickets/{ticket.pk}/drop-urgency/"), "button")
+    ) == ("Drop HotRush")
+    listed = parse(client.get("/tickets/").content)
+    assert text(find(listed, "span", class_="badge-urgent")) == "HotRush"
+    assert "Urgent" not in text(root) and "Urgent" not in text(listed)
+
+    response = client.post(f"/tickets/{ticket.pk}/drop-urgency/", follow=True)
+
+    root = parse(response.content)
+    assert "The ticket is no longer HotRush; the surcharge is returned." in text(
+        find(root, "div", class_="messages")
+    )
+    history = text(find(root, "section", id="cost"))
+    assert "HotRush removed 80 → 40" in history
+    assert "Price of Incident solving, doubled for HotRush" in history
+    assert "HotRush dropped by the customer" in history
 
 
 def test_ticket_page_shows_the_thread_without_internal_notes(client, funded):
@@ -480,7 +669,7 @@ def test_replying_to_a_resolved_ticket_within_the_window_reopens_it(client, fund
     ticket = resolve(file_ticket(account, user))
 
     page = parse(client.get(f"/tickets/{ticket.pk}/").content)
-    assert "Replying reopens it at no extra cost" in text(find(page, "section", id="reply"))
+    assert ", replying reopens it at no extra cost." in text(find(page, "section", id="reply"))
     response = client.post(f"/tickets/{ticket.pk}/reply/", {"body": "It is back."}, follow=True)
 
     assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.IN_PROGRESS
@@ -676,7 +865,7 @@ def test_access_details_are_stored_encrypted_and_never_shown_back(client, funded
     content = client.get(f"/tickets/{ticket.pk}/").content.decode()
     assert "s3cret-Pa55" not in content
     assert "shop.example.com" not in content
-    assert "You gave access details on" in content
+    assert "you gave access details: they are stored encrypted" in content
     staff = StaffUserFactory()
     revealed = services.access_details_reveal(ticket=ticket, viewer=staff)
     assert (revealed["host"], revealed["login"], revealed["password"]) == (

@@ -1,0 +1,40 @@
+"""The staff admin site: its home page is the support dashboard, above the list of everything
+in the admin, and third-party apps are labelled in plain words."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from tickets.admin_dashboard import dashboard_sections
+
+# App and model names as staff should read them: {app label: (name, {model: name})}.
+PLAIN_LABELS = {
+    "axes": (
+        _("Sign-in security"),
+        {
+            "AccessAttempt": _("Login attempts (lock-outs)"),
+            "AccessFailureLog": _("Failed logins"),
+            "AccessLog": _("Logins and logouts"),
+        },
+    ),
+}
+
+
+class HelpDeskAdminSite(admin.AdminSite):
+    site_header = _("HelpDesk staff")
+    site_title = _("HelpDesk staff")
+    index_title = _("Support work")
+    index_template = "admin/helpdesk/index.html"
+
+    def index(self, request, extra_context=None):
+        context = {"dashboard": dashboard_sections(request), **(extra_context or {})}
+        return super().index(request, context)
+
+    def get_app_list(self, request, app_label=None):
+        app_list = super().get_app_list(request, app_label)
+        for app in app_list:
+            if app["app_label"] in PLAIN_LABELS:
+                app["name"], models = PLAIN_LABELS[app["app_label"]]
+                for model in app["models"]:
+                    model["name"] = models.get(model["object_name"], model["name"])
+                app["models"].sort(key=lambda model: str(model["name"]))
+        return sorted(app_list, key=lambda app: str(app["name"]).lower())

@@ -225,6 +225,8 @@ HELPDESK_ATTACHMENT_EXTENSIONS = env.list(
     "HELPDESK_ATTACHMENT_EXTENSIONS",
     default=["png", "jpg", "jpeg", "gif", "webp", "pdf", "txt", "log", "csv", "json", "zip"],
 )
+# The longest message (a ticket's description, a reply, an internal note), in characters.
+HELPDESK_MESSAGE_MAX_CHARS = env.int("HELPDESK_MESSAGE_MAX_CHARS", default=50_000)
 
 # --- Logging ----------------------------------------------------------------------------------
 

@@ -209,6 +209,8 @@ HELPDESK_EXPIRY_BATCH_SIZE = env.int("HELPDESK_EXPIRY_BATCH_SIZE", default=5000)
 PAYMENT_BACKEND = env("PAYMENT_BACKEND", default="demo" if DEBUG else "manual")
 PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", default="")
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# The largest webhook body read; a bigger one is refused unread (a provider's event is ~1 KB).
+PAYMENT_WEBHOOK_MAX_BYTES = env.int("PAYMENT_WEBHOOK_MAX_BYTES", default=64 * 1024)
 if PAYMENT_BACKEND == "demo" and not DEBUG and not env.bool("PAYMENT_DEMO_ALLOWED", default=False):
     raise ImproperlyConfigured(
         "PAYMENT_BACKEND=demo pays every order for free; it is refused outside DEBUG "

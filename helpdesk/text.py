@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -77,6 +77,12 @@ class BoundedTextField(forms.CharField):
     def __init__(self, *, max_length: Limit, **kwargs):
         self.max_chars = max_length
         super().__init__(**kwargs)
+        # Django's own NUL check would say it twice: the control-character check covers NUL.
+        self.validators = [
+            validator
+            for validator in self.validators
+            if not isinstance(validator, ProhibitNullCharactersValidator)
+        ]
         self.validators.append(MaxLengthValidator(lambda: _limit(self.max_chars)))
         self.validators.append(validate_no_control_characters)
 

@@ -230,6 +230,8 @@ HELPDESK_EXPIRY_BATCH_SIZE = env.int("HELPDESK_EXPIRY_BATCH_SIZE", default=5000)
 PAYMENT_BACKEND = env("PAYMENT_BACKEND", default="demo" if DEBUG else "manual")
 PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", default="")
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# The largest webhook body read; a bigger one is refused unread (a provider's event is ~1 KB).
+PAYMENT_WEBHOOK_MAX_BYTES = env.int("PAYMENT_WEBHOOK_MAX_BYTES", default=64 * 1024)
 if PAYMENT_BACKEND == "demo" and not DEBUG and not env.bool("PAYMENT_DEMO_ALLOWED", default=False):
     raise ImproperlyConfigured(
         "PAYMENT_BACKEND=demo pays every order for free; it is refused outside DEBUG "
@@ -246,6 +248,8 @@ HELPDESK_ATTACHMENT_EXTENSIONS = env.list(
     "HELPDESK_ATTACHMENT_EXTENSIONS",
     default=["png", "jpg", "jpeg", "gif", "webp", "pdf", "txt", "log", "csv", "json", "zip"],
 )
+# The longest message (a ticket's description, a reply, an internal note), in characters.
+HELPDESK_MESSAGE_MAX_CHARS = env.int("HELPDESK_MESSAGE_MAX_CHARS", default=50_000)
 
 # --- Logging ----------------------------------------------------------------------------------
 

@@ -6,13 +6,16 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.text import REASON_MAX_CHARS, BoundedTextField
+
 REASON_WIDGET = forms.Textarea(attrs={"rows": 3, "cols": 60})
 
 
 class GrantPointsForm(forms.Form):
     points = forms.IntegerField(label=_("Points"), min_value=1)
-    reason = forms.CharField(
+    reason = BoundedTextField(
         label=_("Reason"),
+        max_length=REASON_MAX_CHARS,
         widget=REASON_WIDGET,
         help_text=_("Recorded in the journal with your name; the customer sees it on their page."),
     )
@@ -42,8 +45,9 @@ class AdjustPointsForm(forms.Form):
             "points away, soonest-expiring first."
         ),
     )
-    reason = forms.CharField(
+    reason = BoundedTextField(
         label=_("Reason"),
+        max_length=REASON_MAX_CHARS,
         widget=REASON_WIDGET,
         help_text=_("Recorded in the journal with your name; the customer sees it on their page."),
     )
@@ -59,7 +63,7 @@ class AdjustPointsForm(forms.Form):
 
 
 class MarkOrderPaidForm(forms.Form):
-    payment_reference = forms.CharField(
+    payment_reference = BoundedTextField(
         label=_("Payment reference"),
         max_length=200,
         help_text=_(

@@ -30,6 +30,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from helpdesk.models import User
+from helpdesk.text import REASON_MAX_CHARS, TextRejected, text_check
 from tickets.notifications import notify_accounts
 
 from .models import (
@@ -62,6 +63,10 @@ class InvalidAmount(LedgerError):
 class ReasonRequired(LedgerError):
     def __init__(self):
         super().__init__(_("A reason is required for this change of points."))
+
+
+class InvalidReason(LedgerError):
+    pass
 
 
 class InsufficientPoints(LedgerError):
@@ -102,8 +107,15 @@ def _validate_points(points: int, *, allow_zero: bool = False) -> None:
         )
 
 
+# A journal reason is what staff typed (REASON_MAX_CHARS) plus the words a ticket puts around it.
+JOURNAL_REASON_MAX_CHARS = REASON_MAX_CHARS + 200
+
+
 def _require_reason(reason: str) -> str:
-    reason = (reason or "").strip()
+    try:
+        reason = text_check(reason, max_length=JOURNAL_REASON_MAX_CHARS, label=_("The reason"))
+    except TextRejected as error:
+        raise InvalidReason(str(error)) from error
     if not reason:
         raise ReasonRequired()
     return reason
@@ -829,9 +841,7 @@ def lots_expire_due(
     as_of = as_of or now
     if as_of > now and not dry_run:
         raise LedgerError(
-            _(
-                "Lots can't be expired ahead of time; a dry run shows what a later date expires."
-            )
+            _("Lots can't be expired ahead of time; a dry run shows what a later date expires.")
         )
     batch_size = batch_size or settings.HELPDESK_EXPIRY_BATCH_SIZE
     if dry_run:

@@ -4,14 +4,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.models import User
+from helpdesk.text import REASON_MAX_CHARS, BoundedTextField
 
 from .models import TicketStatus
-from .services import MANUAL_TRANSITIONS
+from .services import MANUAL_TRANSITIONS, message_max_chars
 
 
 def reason_field(label=None, help_text=None, rows=2):
-    return forms.CharField(
+    return BoundedTextField(
         label=label or _("Reason"),
+        max_length=REASON_MAX_CHARS,
         help_text=help_text,
         widget=forms.Textarea(attrs={"rows": rows, "cols": 40}),
     )
@@ -34,7 +36,11 @@ class MultipleFileField(forms.FileField):
 class ReplyForm(forms.Form):
     PUBLIC, INTERNAL = "public", "internal"
 
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6, "cols": 80}))
+    body = BoundedTextField(
+        label=_("Message"),
+        max_length=message_max_chars,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+    )
     visibility = forms.ChoiceField(
         label=_("Send as"),
         choices=[
@@ -149,4 +155,4 @@ class WaitForPointsForm(forms.Form):
     """After a refused increase: tell the customer how many points to buy and wait for them."""
 
     points = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
-    reason = forms.CharField(widget=forms.HiddenInput)
+    reason = BoundedTextField(max_length=REASON_MAX_CHARS, widget=forms.HiddenInput)

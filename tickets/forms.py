@@ -8,10 +8,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.models import CategoryGroup
+from helpdesk.text import REASON_MAX_CHARS, BoundedTextField
 
 from .models import TicketStatus
 from .selectors import ACTIVE
-from .services import AttachmentRejected, attachments_check
+from .services import (
+    ACCESS_DETAILS_MAX_CHARS,
+    AttachmentRejected,
+    attachments_check,
+    message_max_chars,
+)
 from .templatetags.tickets_format import price_text
 
 
@@ -54,17 +60,18 @@ class AttachmentsField(forms.FileField):
 
 class TicketFileForm(forms.Form):
     category = forms.ChoiceField(label=_("Issue category"))
-    subject = forms.CharField(
+    subject = BoundedTextField(
         label=_("Subject"),
         max_length=200,
         help_text=_("One issue per ticket, in a few words."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    description = forms.CharField(
+    description = BoundedTextField(
         label=_("Description"),
+        max_length=message_max_chars,
         help_text=_(
-            "What happened, what you expected, and how to reproduce it. "
-            "Markdown formatting is supported."
+            "What happened, what you expected, and how to reproduce it. Markdown formatting is "
+            "supported; put code and HTML between backticks (`like this`)."
         ),
         widget=forms.Textarea(attrs={"rows": 10}),
     )
@@ -116,17 +123,21 @@ class TicketFileForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(
+    body = BoundedTextField(
         label=_("Your reply"),
-        help_text=_("Markdown formatting is supported."),
+        max_length=message_max_chars,
+        help_text=_(
+            "Markdown formatting is supported; put code and HTML between backticks (`like this`)."
+        ),
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     attachments = AttachmentsField()
 
 
 class ReconsiderationForm(forms.Form):
-    message = forms.CharField(
+    message = BoundedTextField(
         label=_("Why should the cost be reconsidered?"),
+        max_length=REASON_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
@@ -144,28 +155,34 @@ class RatingForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
-    comment = forms.CharField(
-        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    comment = BoundedTextField(
+        label=_("Comment"),
+        max_length=REASON_MAX_CHARS,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class AccessDetailsForm(forms.Form):
-    host = forms.CharField(
+    host = BoundedTextField(
         label=_("Server or admin URL"),
-        max_length=500,
+        max_length=ACCESS_DETAILS_MAX_CHARS["host"],
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    login = forms.CharField(
-        label=_("Login"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    login = BoundedTextField(
+        label=_("Login"),
+        max_length=ACCESS_DETAILS_MAX_CHARS["login"],
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    password = forms.CharField(
+    password = BoundedTextField(
         label=_("Password"),
-        max_length=500,
+        max_length=ACCESS_DETAILS_MAX_CHARS["password"],
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-    notes = forms.CharField(
+    notes = BoundedTextField(
         label=_("Notes"),
+        max_length=ACCESS_DETAILS_MAX_CHARS["notes"],
         required=False,
         help_text=_("E.g. the SSH port, or where the store is installed."),
         widget=forms.Textarea(attrs={"rows": 2}),

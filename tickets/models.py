@@ -4,6 +4,8 @@ from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .rendering import stored_html
+
 
 class TicketStatus(models.TextChoices):
     AWAITING_QUOTE = "awaiting_quote", _("awaiting quote")
@@ -163,6 +165,9 @@ class Message(models.Model):
         verbose_name=_("author"),
     )
     body = models.TextField(_("message"))
+    # The body's Markdown as sanitized HTML, rendered when it is written (tickets.rendering).
+    body_html = models.TextField(_("message as HTML"), blank=True, editable=False)
+    body_html_version = models.PositiveSmallIntegerField(default=0, editable=False)
     is_internal = models.BooleanField(_("internal note"), default=False)
     is_from_staff = models.BooleanField(_("from staff"), default=False)
     created_at = models.DateTimeField(_("sent"))
@@ -184,6 +189,10 @@ class Message(models.Model):
             "id": self.pk,
             "ticket": self.ticket_id,
         }
+
+    @property
+    def rendered_body(self):
+        return stored_html(self.body, self.body_html, self.body_html_version)
 
 
 class Attachment(models.Model):
@@ -271,6 +280,8 @@ class Quote(models.Model):
     )
     points = models.BigIntegerField(_("points"))
     note = models.TextField(_("what it covers"))
+    note_html = models.TextField(_("what it covers, as HTML"), blank=True, editable=False)
+    note_html_version = models.PositiveSmallIntegerField(default=0, editable=False)
     status = models.CharField(
         _("status"), max_length=12, choices=QuoteStatus.choices, default=QuoteStatus.PENDING
     )
@@ -298,6 +309,10 @@ class Quote(models.Model):
 
     def __str__(self):
         return _("Quote of %(points)s points") % {"points": self.points}
+
+    @property
+    def rendered_note(self):
+        return stored_html(self.note, self.note_html, self.note_html_version)
 
 
 class ReconsiderationStatus(models.TextChoices):

@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 
 from catalog.models import IssueCategory, PricingKind
 from helpdesk.models import User
+from helpdesk.text import REASON_MAX_CHARS, TextRejected, text_check
 from points import services as ledger
 from points.models import Account, Hold, HoldStatus
 from points.selectors import points_available
@@ -49,6 +50,7 @@ from .models import (
     TimeLog,
 )
 from .notifications import notify
+from .rendering import RENDERER_VERSION, render_markdown
 from .sla import first_response_due
 
 S = TicketStatus
@@ -98,6 +100,26 @@ def _lock_ticket(ticket: Ticket) -> Ticket:
     """The ticket row, locked and fresh (after its account, in the ledger's lock order)."""
     _lock_account(ticket.account_id)
     return Ticket.objects.select_for_update().select_related("category").get(pk=ticket.pk)
+
+
+def _text(value: str, *, max_length, label: str, strip: bool = True) -> str:
+    """`helpdesk.text.text_check`, refusing as a TicketError."""
+    try:
+        return text_check(value, max_length=max_length, label=label, strip=strip)
+    except TextRejected as error:
+        raise TicketError(str(error)) from error
+
+
+def message_max_chars() -> int:
+    """The longest message a ticket takes (a setting, read when it is used)."""
+    return settings.HELPDESK_MESSAGE_MAX_CHARS
+
+
+def _message_body(body: str) -> str:
+    body = _text(body, max_length=message_max_chars, label=_("The message"))
+    if not body:
+        raise TicketError(_("The message is empty."))
+    return body
 
 
 def _price_multiplier(ticket: Ticket) -> int:
@@ -202,6 +224,7 @@ def _add_message(
     ticket: Ticket,
     author: User,
     body: str,
+    body_html: str,
     attachments: Iterable[UploadedFile],
     internal: bool,
     at: datetime,
@@ -210,6 +233,8 @@ def _add_message(
         ticket=ticket,
         author=author,
         body=body,
+        body_html=body_html,
+        body_html_version=RENDERER_VERSION,
         is_internal=internal,
         is_from_staff=author.is_staff,
         created_at=at,
@@ -341,10 +366,14 @@ def ticket_file(
     is created.
     """
     at = at or timezone.now()
-    subject = subject.strip()
-    description = description.strip()
+    subject = _text(
+        subject, max_length=Ticket._meta.get_field("subject").max_length, label=_("The subject")
+    )
+    description = _text(description, max_length=message_max_chars, label=_("The description"))
     if not subject or not description:
         raise TicketError(_("A subject and a description are required."))
+    # Rendered before the account is locked: the lock is held only for the writes.
+    description_html = render_markdown(description)
     if not IssueCategory.objects.active().filter(pk=category.pk).exists():
         raise TicketError(_("This issue category is not available."))
     attachments = attachments_check(attachments)
@@ -392,6 +421,7 @@ def ticket_file(
         ticket=ticket,
         author=filed_by,
         body=description,
+        body_html=description_html,
         attachments=attachments,
         internal=False,
         at=at,
@@ -417,12 +447,11 @@ def ticket_reply(
     the first public staff reply sets the first-response time.
     """
     at = at or timezone.now()
-    body = body.strip()
-    if not body:
-        raise TicketError(_("The message is empty."))
+    body = _message_body(body)
     if internal and not author.is_staff:
         raise TicketError(_("Only staff can write internal notes."))
     attachments = attachments_check(attachments)
+    body_html = render_markdown(body)
     ticket = _lock_ticket(ticket)
     if ticket.status in (S.CLOSED, S.CANCELLED) and not internal:
         raise TicketError(
@@ -449,7 +478,13 @@ def ticket_reply(
     elif ticket.status == S.WAITING_FOR_CUSTOMER:
         ticket_move(ticket=ticket, to_status=S.IN_PROGRESS, actor=author, at=at)
     message = _add_message(
-        ticket=ticket, author=author, body=body, attachments=attachments, internal=internal, at=at
+        ticket=ticket,
+        author=author,
+        body=body,
+        body_html=body_html,
+        attachments=attachments,
+        internal=internal,
+        at=at,
     )
     if not internal:
         ticket.last_activity_at = at
@@ -581,7 +616,7 @@ def ticket_request_reconsideration(
 ) -> ReconsiderationRequest:
     """The customer asks for the cost to be reconsidered, saying why."""
     at = at or timezone.now()
-    message = message.strip()
+    message = _text(message, max_length=REASON_MAX_CHARS, label=_("Your message"))
     if not message:
         raise TicketError(_("Please say why the cost should be reconsidered."))
     ticket = _lock_ticket(ticket)
@@ -606,6 +641,7 @@ def ticket_rate(
     *, ticket: Ticket, actor: User, score: int, comment: str = "", at: datetime | None = None
 ) -> Rating:
     at = at or timezone.now()
+    comment = _text(comment, max_length=REASON_MAX_CHARS, label=_("The comment"))
     ticket = _lock_ticket(ticket)
     if ticket.status not in (S.RESOLVED, S.CLOSED):
         raise TicketError(_("A ticket can be rated once it is resolved."))
@@ -614,7 +650,7 @@ def ticket_rate(
     try:
         with transaction.atomic():
             return Rating.objects.create(
-                ticket=ticket, score=score, comment=comment.strip(), rated_by=actor, created_at=at
+                ticket=ticket, score=score, comment=comment, rated_by=actor, created_at=at
             )
     except IntegrityError as error:
         raise TicketError(_("This ticket has already been rated.")) from error
@@ -623,8 +659,8 @@ def ticket_rate(
 # --- Staff actions ----------------------------------------------------------------------------
 
 
-def _require_reason(reason: str) -> str:
-    reason = (reason or "").strip()
+def _require_reason(reason: str, *, label: str | None = None) -> str:
+    reason = _text(reason, max_length=REASON_MAX_CHARS, label=label or _("The reason"))
     if not reason:
         raise TicketError(_("A reason is required."))
     return reason
@@ -729,7 +765,7 @@ def ticket_log_time(
 ) -> TimeLog:
     """Log work on an hourly ticket; its cost becomes rate × total hours, rounded up."""
     at = at or timezone.now()
-    note = _require_reason(note)
+    note = _require_reason(note, label=_("The note"))
     if minutes <= 0:
         raise TicketError(_("Logged time must be positive."))
     ticket = _lock_ticket(ticket)
@@ -765,9 +801,10 @@ def ticket_set_quote(
 ) -> Quote:
     """Quote a price for a ticket waiting for one; a newer quote replaces a pending one."""
     at = at or timezone.now()
-    note = _require_reason(note)
+    note = _require_reason(note, label=_("The note"))
     if points < 0:
         raise TicketError(_("A quote can't be negative."))
+    note_html = render_markdown(note)
     ticket = _lock_ticket(ticket)
     if ticket.status != S.AWAITING_QUOTE:
         raise TicketError(_("Only a ticket waiting for a quote can be quoted."))
@@ -775,7 +812,13 @@ def ticket_set_quote(
         status=QuoteStatus.SUPERSEDED
     )
     quote = Quote.objects.create(
-        ticket=ticket, points=points, note=note, created_by=actor, created_at=at
+        ticket=ticket,
+        points=points,
+        note=note,
+        note_html=note_html,
+        note_html_version=RENDERER_VERSION,
+        created_by=actor,
+        created_at=at,
     )
     if ticket.first_response_at is None:
         ticket.first_response_at = at
@@ -810,6 +853,7 @@ def ticket_resolve(
     settle the cost they dispute, and the request would stay "waiting" on both sides.
     """
     at = at or timezone.now()
+    reason = _text(reason, max_length=REASON_MAX_CHARS, label=_("The resolution"))
     ticket = _lock_ticket(ticket)
     if ticket.status not in (S.OPEN, S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER):
         raise TransitionNotAllowed(
@@ -836,7 +880,7 @@ def ticket_resolve(
             kind=CostChangeKind.DEDUCTED,
             old=hold.amount,
             new=hold.amount,
-            reason=reason.strip() or _("Ticket resolved"),
+            reason=reason or _("Ticket resolved"),
             actor=actor,
             at=at,
         )
@@ -967,6 +1011,9 @@ def tickets_close_quiet(*, at: datetime | None = None) -> int:
 # --- Access details ---------------------------------------------------------------------------
 
 
+ACCESS_DETAILS_MAX_CHARS = {"host": 500, "login": 200, "password": 500, "notes": REASON_MAX_CHARS}
+
+
 def _access_cipher() -> MultiFernet:
     """Newest key first encrypts; every listed key decrypts (key rotation)."""
     keys = settings.HELPDESK_ACCESS_DETAILS_KEYS or [
@@ -980,6 +1027,15 @@ def access_details_set(
     *, ticket: Ticket, actor: User, host: str, login: str, password: str, notes: str = ""
 ) -> AccessDetails:
     """Store (or replace) the server access a customer gives staff, encrypted."""
+    host = _text(host, max_length=ACCESS_DETAILS_MAX_CHARS["host"], label=_("The server"))
+    login = _text(login, max_length=ACCESS_DETAILS_MAX_CHARS["login"], label=_("The login"))
+    password = _text(
+        password,
+        max_length=ACCESS_DETAILS_MAX_CHARS["password"],
+        label=_("The password"),
+        strip=False,
+    )
+    notes = _text(notes, max_length=ACCESS_DETAILS_MAX_CHARS["notes"], label=_("The notes"))
     ticket = _lock_ticket(ticket)
     if ticket.status not in ACTIVE_STATUSES:
         raise TicketError(_("Access details can only be given while the ticket is in progress."))

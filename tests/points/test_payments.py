@@ -328,3 +328,212 @@ def test_the_same_event_delivered_twice_at_once_makes_one_lot():
     assert sorted(statuses) == ["duplicate", "processed"]
     assert Lot.objects.filter(order=order).count() == 1
     assert WebhookEvent.objects.count() == 1
+
+
+# --- Signed but malformed or unstorable events --------------------------------------------------
+
+
+def raw_event(order, *, data: str | None = None, extra: str = "", event_id='"evt_1"') -> bytes:
+    """An event written as JSON text, to hold what json.dumps would never write."""
+    data = data or (
+        f'{{"order_id": {order.pk}, "payment_reference": "pay_123", "amount": "240.00", '
+        '"currency": "EUR", "points": 250}'
+    )
+    return (f'{{"id": {event_id}, "type": "payment.succeeded", "data": {data}{extra}}}').encode()
+
+
+def assert_refused_as_malformed(client, body: bytes):
+    before = db_state()
+
+    response = post(client, body, signed(body))
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert "signature" not in error and "tolerance" not in error
+    assert db_state() == before
+    return error
+
+
+def deep(levels: int, opener: str = "[", closer: str = "]") -> str:
+    return opener * levels + closer * levels
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ', "note": "before\\u0000after"',
+        ', "meta\\u0000": 1',
+        ', "meta": {"nested": ["x\\u0000"]}',
+        ', "note": "\\ud800"',
+        ', "note": "\\udfff alone"',
+        ', "\\ud83d": "half a pair"',
+    ],
+    ids=["NUL value", "NUL key", "NUL nested", "high surrogate", "low surrogate", "in a key"],
+)
+def test_an_event_with_what_the_database_cannot_store_is_refused(client, order, extra):
+    error = assert_refused_as_malformed(client, raw_event(order, extra=extra))
+
+    assert "can't be stored" in error
+
+
+def test_an_ignored_event_type_with_a_nul_is_refused_too(client, order):
+    body = b'{"id": "evt_9", "type": "payment.refunded", "data": {"why": "\\u0000"}}'
+
+    assert_refused_as_malformed(client, body)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ', "meta": ' + deep(100_000),
+        ', "meta": ' + deep(100_000, '{"a": ', "}")[:-100_000] + "1" + "}" * 100_000,
+        ', "meta": ' + deep(17),
+        ', "meta": ' + "[" * 100_000,
+    ],
+    ids=["arrays 100,000 deep", "objects 100,000 deep", "one past the limit", "never closed"],
+)
+@override_settings(PAYMENT_WEBHOOK_MAX_BYTES=4 * 1024 * 1024)  # depth, not size, refuses them
+def test_an_event_nested_too_deep_is_refused_without_recursing(client, order, extra):
+    started = time.process_time()
+
+    error = assert_refused_as_malformed(client, raw_event(order, extra=extra))
+
+    assert "deeper than 16 levels" in error
+    assert time.process_time() - started < 1
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(client, order):
+    body = raw_event(order, extra=', "note": "' + "[{" * 5000 + '\\" ]}"')
+
+    response = post(client, body, signed(body))
+
+    assert response.json()["status"] == "processed"
+
+
+def test_nesting_within_the_limit_is_accepted(client, order):
+    body = raw_event(order, extra=', "meta": ' + deep(14))
+
+    assert post(client, body, signed(body)).json()["status"] == "processed"
+
+
+@pytest.mark.parametrize(
+    "order_id",
+    ["9223372036854775808", "1" + "0" * 30, "-1", "0", "9" * 5000, "1e3", "1.0", "true", "null"]
+    + ['"1"', "[1]", '{"id": 1}'],
+)
+def test_an_order_id_that_is_not_a_stored_order_number_is_refused(client, order, order_id):
+    data = (
+        f'{{"order_id": {order_id}, "payment_reference": "pay_123", "amount": "240.00", '
+        '"currency": "EUR"}'
+    )
+
+    assert_refused_as_malformed(client, raw_event(order, data=data))
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ['"NaN"', '"Infinity"', '"-Infinity"', '"1e999999999"', '"-240.00"', '"240.00.0"', '" 240"']
+    + ["NaN", "Infinity", "-Infinity", "1e999999999", "240.0", "240", '"' + "9" * 5000 + '"']
+    + ["9" * 5000, "true", "null", '["240.00"]', '{"value": "240.00"}'],
+)
+def test_an_amount_that_is_not_a_decimal_string_is_refused(client, order, amount):
+    data = (
+        f'{{"order_id": {order.pk}, "payment_reference": "pay_123", "amount": {amount}, '
+        '"currency": "EUR"}'
+    )
+
+    assert_refused_as_malformed(client, raw_event(order, data=data))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("payment_reference", 123),
+        ("payment_reference", True),
+        ("payment_reference", ["pay_123"]),
+        ("payment_reference", "p" * 201),
+        ("payment_reference", "pay\u0007123"),
+        ("currency", ["EUR"]),
+        ("currency", 978),
+        ("currency", "EURO"),
+        ("points", True),
+        ("points", 250.0),
+        ("points", "250"),
+        ("points", [250]),
+        ("points", 2**63),
+        ("points", -250),
+    ],
+    ids=lambda value: str(value)[:20],
+)
+def test_fields_of_the_wrong_type_or_size_are_refused(client, order, field, value):
+    assert_refused_as_malformed(client, event(order, **{field: value}))
+
+
+@pytest.mark.parametrize(
+    ("event_id", "event_type"),
+    [
+        (123, "payment.succeeded"),
+        (["evt_1"], "payment.succeeded"),
+        ("e" * 201, "payment.succeeded"),
+        ("evt\u001b1", "payment.succeeded"),
+        ("   ", "payment.succeeded"),
+        ("evt_1", True),
+        ("evt_1", {}),
+        ("evt_1", "t" * 101),
+    ],
+    ids=lambda value: str(value)[:20],
+)
+def test_an_event_id_or_type_of_the_wrong_type_or_size_is_refused(
+    client, order, event_id, event_type
+):
+    body = json.dumps({"id": event_id, "type": event_type, "data": {}}).encode()
+
+    assert_refused_as_malformed(client, body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"id": "evt_\xff", "type": "payment.succeeded", "data": {}}',
+        b'{"id": "evt_\xed\xa0\x80", "type": "payment.succeeded", "data": {}}',
+        '{"id": "evt_1", "type": "payment.succeeded", "data": {}}'.encode("utf-16"),
+        b"\xef\xbb\xbf" + b'{"id": "evt_1", "type": "payment.succeeded", "data": {}}',
+        b'["evt_1"]',
+        b'"evt_1"',
+        b"",
+        b"{",
+    ],
+    ids=["latin-1", "encoded surrogate", "UTF-16", "BOM", "array", "string", "empty", "cut"],
+)
+def test_a_body_that_is_not_a_utf8_json_object_is_refused(client, body):
+    assert_refused_as_malformed(client, body)
+
+
+def test_a_body_larger_than_the_limit_is_refused_unread(client, order):
+    body = raw_event(order, extra=', "padding": "' + "x" * settings.PAYMENT_WEBHOOK_MAX_BYTES + '"')
+
+    error = assert_refused_as_malformed(client, body)
+
+    assert error == "The event is larger than 65536 bytes."
+
+
+@override_settings(PAYMENT_WEBHOOK_MAX_BYTES=300)
+def test_the_size_limit_is_a_setting(client, order):
+    small = event(order)
+    large = event(order, event_id="evt_2", note="x" * 300)
+
+    assert post(client, large, signed(large)).status_code == 400
+    assert post(client, small, signed(small)).json()["status"] == "processed"
+
+
+@pytest.mark.parametrize(
+    "timestamp", ["9" * 5000, "\u00b2", "\u0663", "-1", "1e9"], ids=str.__len__
+)
+def test_a_timestamp_that_is_not_plain_digits_is_refused(client, order, timestamp):
+    body = event(order)
+    before = db_state()
+
+    response = post(client, body, f"t={timestamp},v1=00")
+
+    assert response.status_code == 400
+    assert db_state() == before

@@ -547,7 +547,7 @@ def test_message_text_is_rendered_as_sanitized_markdown(client, funded):
         account,
         user,
         description=(
-            "**Bold** and `code`\n\n<script>alert('x')</script>"
+            "**Bold** and `code`\n\n<script>alert('x')</script>\n\nSee "
             '<img src=x onerror="alert(1)"> [link](javascript:alert(2)) [ok](https://example.com)'
         ),
     )

@@ -235,8 +235,8 @@ def world():
     ticket_set_quote(ticket=quoted, points=90, note="Two hours of work.", actor=staff)
     resolved = file_ticket(account, IssueCategoryFactory(minimum=True))
     ticket_reply(ticket=resolved, author=staff, body="Done.")
-    ticket_request_reconsideration(ticket=resolved, actor=owner, message="Too expensive.")
     ticket_resolve(ticket=resolved, actor=staff, reason="Solved.")
+    ticket_request_reconsideration(ticket=resolved, actor=owner, message="Too expensive.")
     package = PointPackage.objects.create(name="Starter", points=100, price=100)
     order = order_create(
         account=account, package=package, backend=PaymentBackend.MANUAL, actor=owner

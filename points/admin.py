@@ -15,8 +15,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.admin_lists import BoundedDateHierarchyMixin
+from helpdesk.numbers import parse_id
+
 from . import services
-from .admin_forms import AdjustPointsForm, GrantPointsForm, MarkOrderPaidForm
+from .admin_forms import AdjustPointsForm, GrantPointsForm, MarkOrderPaidForm, PointPackageForm
 from .models import (
     Account,
     Entry,
@@ -68,17 +71,18 @@ class AccountListFilter(admin.SimpleListFilter):
     parameter_name = "account__id__exact"
 
     def lookups(self, request, model_admin):
-        value = self.value()
-        if not value or not value.isdigit():
+        if not self.value():
             return []
-        account = Account.objects.filter(pk=value).first()
-        return [(value, str(account))] if account else []
+        account_id = parse_id(self.value())
+        account = Account.objects.filter(pk=account_id).first() if account_id else None
+        # Offered even when there is no such account, so the list is filtered (to nothing).
+        return [(self.value(), str(account) if account else _("no such account"))]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(account_id=value)
-        return queryset
+        if not self.value():
+            return queryset
+        # An id that is no account's (malformed, out of range) lists nothing.
+        return queryset.filter(account_id=parse_id(self.value()))
 
 
 class ExpiryListFilter(admin.SimpleListFilter):
@@ -395,7 +399,7 @@ class HoldAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Entry)
-class EntryAdmin(ReadOnlyAdmin):
+class EntryAdmin(BoundedDateHierarchyMixin, ReadOnlyAdmin):
     list_display = [
         "created_at",
         "account",
@@ -434,13 +438,14 @@ class EntryAdmin(ReadOnlyAdmin):
 
 @admin.register(PointPackage)
 class PointPackageAdmin(admin.ModelAdmin):
+    form = PointPackageForm
     list_display = ["name", "points", "price", "currency", "position", "is_active"]
     list_editable = ["position", "is_active"]
     list_filter = ["is_active"]
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(BoundedDateHierarchyMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "account",

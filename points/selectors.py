@@ -9,6 +9,8 @@ from django.db.models import Min, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from helpdesk.numbers import points_limit
+
 from .models import (
     Account,
     Entry,
@@ -159,7 +161,11 @@ def orders_for_account(*, account: Account) -> QuerySet[Order]:
 
 
 def packages_on_sale() -> QuerySet[PointPackage]:
-    return PointPackage.objects.filter(is_active=True).order_by("position", "points", "id")
+    """Active packages; one above the largest single operation (set up before that rule) is not
+    sold, as order_create would refuse it."""
+    return PointPackage.objects.filter(is_active=True, points__lte=points_limit()).order_by(
+        "position", "points", "id"
+    )
 
 
 def statement_entries(*, account: Account) -> QuerySet[Entry]:

@@ -4,9 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.models import User
+from helpdesk.numbers import PointsField, WholeNumberField
 
 from .models import TicketStatus
-from .services import MANUAL_TRANSITIONS
+from .services import MANUAL_TRANSITIONS, MAX_LOGGED_MINUTES
 
 
 def reason_field(label=None, help_text=None, rows=2):
@@ -75,7 +76,7 @@ class MoveForm(forms.Form):
 
 
 class ChangeCostForm(forms.Form):
-    points = forms.IntegerField(label=_("New cost (points)"), min_value=0)
+    points = PointsField(label=_("New cost (points)"))
     reason = reason_field(help_text=_("The customer sees it in the cost history."))
     override = forms.BooleanField(
         label=_("Override the category's price bounds"),
@@ -85,7 +86,7 @@ class ChangeCostForm(forms.Form):
 
 
 class QuoteForm(forms.Form):
-    points = forms.IntegerField(label=_("Quote (points)"), min_value=0)
+    points = PointsField(label=_("Quote (points)"))
     note = reason_field(
         label=_("What it covers"),
         help_text=_("The customer accepts or declines the quote on the ticket page."),
@@ -94,7 +95,9 @@ class QuoteForm(forms.Form):
 
 
 class LogTimeForm(forms.Form):
-    minutes = forms.IntegerField(label=_("Time spent (minutes)"), min_value=1, max_value=24 * 60)
+    minutes = WholeNumberField(
+        label=_("Time spent (minutes)"), min_value=1, max_value=MAX_LOGGED_MINUTES
+    )
     note = reason_field(label=_("Work done"))
 
 
@@ -120,9 +123,8 @@ class ReconsiderationDecisionForm(forms.Form):
         choices=[(LOWER, _("Lower the cost")), (DECLINE, _("Decline"))],
         widget=forms.RadioSelect,
     )
-    new_points = forms.IntegerField(
+    new_points = PointsField(
         label=_("New cost (points)"),
-        min_value=0,
         required=False,
         help_text=_("When lowering."),
     )
@@ -138,5 +140,5 @@ class ReconsiderationDecisionForm(forms.Form):
 class WaitForPointsForm(forms.Form):
     """After a refused increase: tell the customer how many points to buy and wait for them."""
 
-    points = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    points = PointsField(minimum=1, widget=forms.HiddenInput)
     reason = forms.CharField(widget=forms.HiddenInput)

@@ -201,7 +201,7 @@ def test_a_grant_form_with_errors_shows_them_at_the_fields(client, data, field):
     assert Lot.objects.count() == 0
 
 
-def test_a_grant_the_ledger_refuses_changes_nothing(client):
+def test_a_grant_expiring_in_the_past_is_refused_at_the_field_and_changes_nothing(client):
     account = funded_account(0)
 
     response = client.post(
@@ -209,7 +209,8 @@ def test_a_grant_the_ledger_refuses_changes_nothing(client):
     )
 
     assert response.status_code == 200
-    assert messages_of(response) == ["The expiry of granted points must be in the future."]
+    errors = find(find(parse(response.content), "div", class_="field-expires_on"), "ul")
+    assert text(errors) == "Choose a day after today."
     assert Lot.objects.count() == 0
 
 

@@ -76,10 +76,7 @@ def overview(request):
             per_page=PER_PAGE,
             fragment="resolved-tickets",
         ),
-        "chart": expiry_chart(
-            selectors.expiry_forecast(account=account, at=now),
-            today=timezone.localdate(now),
-        ),
+        "chart": expiry_chart(selectors.expiry_forecast(account=account, at=now)),
         "EntryKind": EntryKind,
     }
     return render(request, "points/overview.html", context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.db.models import Min, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, F, Min, OuterRef, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Least, TruncMonth
 from django.utils import timezone
 
@@ -77,12 +77,25 @@ def points_available(*, account: Account, at: datetime | None = None) -> int:
     )
 
 
+def _dated(entries: QuerySet[Entry]) -> QuerySet[Entry]:
+    """`entries` with `dated_at`, when the change happened: an expiry at its lot's expiry instant,
+    whenever the expiry job recorded it (its `created_at`); anything else when it was recorded.
+    """
+    return entries.annotate(
+        dated_at=Case(
+            When(kind=EntryKind.EXPIRE, then=F("lot__expires_at")), default=F("created_at")
+        )
+    )
+
+
 def balance_modifications(*, account: Account) -> QuerySet[Entry]:
-    """Journal lines that changed the balance outside ticket work, newest first, with their lot."""
+    """Journal lines that changed the balance outside ticket work, newest first (by `dated_at`),
+    with their lot.
+    """
     return (
-        Entry.objects.filter(account=account, kind__in=BALANCE_MODIFICATION_KINDS)
+        _dated(Entry.objects.filter(account=account, kind__in=BALANCE_MODIFICATION_KINDS))
         .select_related("lot", "order", "hold__ticket", "actor")
-        .order_by("-created_at", "-id")
+        .order_by("-dated_at", "-id")
     )
 
 
@@ -204,11 +217,13 @@ def packages_on_sale() -> QuerySet[PointPackage]:
 
 
 def statement_entries(*, account: Account) -> QuerySet[Entry]:
-    """Every journal line of the account, oldest first: the whole statement (CSV export)."""
+    """Every journal line of the account, oldest first (by `dated_at`): the whole statement (CSV
+    export).
+    """
     return (
-        Entry.objects.filter(account=account)
+        _dated(Entry.objects.filter(account=account))
         .select_related("lot", "order", "hold__ticket", "actor")
-        .order_by("created_at", "id")
+        .order_by("dated_at", "id")
     )
 
 

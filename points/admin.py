@@ -32,8 +32,10 @@ from .models import (
     PaymentBackend,
     PointPackage,
     entry_available_change,
+    entry_captured_change,
 )
 from .selectors import accounts_with_points, points_summary
+from .templatetags.points_format import signed_points
 
 
 def admin_link(obj, label=None):
@@ -121,7 +123,7 @@ class MembershipInline(admin.TabularInline):
     form = MembershipForm
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
-    raw_id_fields = ["user"]
+    autocomplete_fields = ["user"]
     extra = 0
 
 
@@ -202,12 +204,14 @@ class AccountAdmin(admin.ModelAdmin):
         )
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td class='num'>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td class='num'>{}</td><td class='num'>{}</td><td>{}</td>"
+            "<td>{}</td></tr>",
             (
                 (
                     timezone.localtime(entry.created_at).strftime("%Y-%m-%d %H:%M"),
                     entry.get_kind_display(),
-                    signed(entry_available_change(entry.kind, entry.amount), entry.amount),
+                    signed_points(entry_available_change(entry.kind, entry.amount)),
+                    signed_points(entry_captured_change(entry.kind, entry.amount)),
                     entry.actor or "—",
                     entry.reason or "—",
                 )
@@ -218,10 +222,11 @@ class AccountAdmin(admin.ModelAdmin):
             return gettext("No entries yet.")
         return format_html(
             "<table class='ledger-preview'><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
-            "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            "<th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
             gettext("when"),
             gettext("kind"),
             gettext("available ±"),
+            gettext("captured ±"),
             gettext("by"),
             gettext("reason"),
             rows,
@@ -310,15 +315,6 @@ class AccountAdmin(admin.ModelAdmin):
         )
 
 
-def signed(change: int, amount: int) -> str:
-    """The change as "+40" or "−40"; the amount alone when the available balance is unchanged."""
-    if change > 0:
-        return f"+{change}"
-    if change < 0:
-        return f"−{-change}"
-    return str(amount)
-
-
 def action_page(request, *, model_admin, obj, title, form, submit, summary=None, intro=None):
     """A staff form about one object, in the admin's look (grant, adjust, mark paid)."""
     opts = model_admin.opts
@@ -405,6 +401,7 @@ class EntryAdmin(BoundedDateHierarchyMixin, ReadOnlyAdmin):
         "account",
         "kind",
         "available_change",
+        "captured_change",
         "lot_link",
         "ticket_link",
         "order",
@@ -419,7 +416,11 @@ class EntryAdmin(BoundedDateHierarchyMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("available ±"))
     def available_change(self, entry):
-        return signed(entry_available_change(entry.kind, entry.amount), entry.amount)
+        return signed_points(entry_available_change(entry.kind, entry.amount))
+
+    @admin.display(description=_("captured ±"))
+    def captured_change(self, entry):
+        return signed_points(entry_captured_change(entry.kind, entry.amount))
 
     @admin.display(description=_("lot"), ordering="lot_id")
     def lot_link(self, entry):

@@ -41,6 +41,7 @@ from tests.factories import (
     account_owner,
 )
 from tests.html import find, find_all, parse, text
+from tickets.services import ticket_resolve
 
 pytestmark = pytest.mark.django_db
 
@@ -148,6 +149,45 @@ def test_account_page_shows_points_links_to_the_ledger_and_grant_buttons(client)
     assert "Welcome points" in text(find(page, None, class_="field-recent_entries"))
     # Support staff can't rename accounts or edit memberships: the page is read-only.
     assert not find_all(page, "input", name="name")
+
+
+def test_account_page_journal_signs_every_change_of_available_and_captured_points(client, staff):
+    account = funded_account(500)
+    ticket = file_ticket(account)
+    ticket_resolve(ticket=ticket, actor=staff, reason="Solved")
+
+    page = parse(client.get(f"/admin/points/account/{account.pk}/change/").content)
+
+    table = find(find(page, None, class_="field-recent_entries"), "table")
+    header = [text(cell) for cell in find_all(find(table, "thead"), "th")]
+    assert header == ["when", "kind", "available ±", "captured ±", "by", "reason"]
+    rows = [[text(cell) for cell in find_all(row, "td")] for row in find_all(table, "tr")[1:]]
+    assert [row[1:4] for row in rows] == [
+        ["deducted for a ticket", "—", "−40"],
+        ["captured for a ticket", "−40", "+40"],
+        ["grant", "+500", "—"],
+    ]
+
+
+def test_account_users_are_chosen_with_a_search_not_a_raw_id(client, admin_user):
+    account = funded_account(0)
+    client.force_login(admin_user)
+
+    page = parse(client.get(f"/admin/points/account/{account.pk}/change/").content)
+
+    assert find(page, "select", name="memberships-0-user", class_="admin-autocomplete")
+    assert not find_all(page, "input", class_="vForeignKeyRawIdAdminField")
+    owner = account_owner(account)
+    search = client.get(
+        "/admin/autocomplete/",
+        {
+            "term": owner.email,
+            "app_label": "points",
+            "model_name": "membership",
+            "field_name": "user",
+        },
+    )
+    assert [result["text"] for result in search.json()["results"]] == [str(owner)]
 
 
 def test_grant_points_with_a_reason(client, staff):
@@ -300,6 +340,8 @@ def test_journal_lists_entries_of_one_account_with_signed_changes(client):
     rows = find_all(find(find(page, "table", id="result_list"), "tbody"), "tr")
     changes = [text(find(row, None, class_="field-available_change")) for row in rows]
     assert changes == ["−40", "+500"]
+    captured = [text(find(row, None, class_="field-captured_change")) for row in rows]
+    assert captured == ["+40", "—"]
     assert f"#{ticket.pk}" in text(rows[0])
     assert str(other) not in text(find(page, "table", id="result_list"))
 

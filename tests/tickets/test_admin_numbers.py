@@ -117,6 +117,7 @@ def test_a_quote_out_of_bounds_is_refused_next_to_the_field(client, typed):
 
     assert field_error(response, "quote-points")
     assert state(ticket) == before
+    assert_ledger_clean()
 
 
 def test_the_largest_quote_is_accepted(client):
@@ -143,6 +144,7 @@ def test_logged_minutes_out_of_bounds_are_refused_next_to_the_field(client, type
 
     assert field_error(response, "time-minutes")
     assert state(ticket) == before
+    assert_ledger_clean()
 
 
 def test_a_full_day_of_minutes_is_logged(client):
@@ -178,6 +180,7 @@ def test_a_lowered_cost_out_of_bounds_is_refused_next_to_the_field(client, typed
     assert state(ticket) == before
     request.refresh_from_db()
     assert request.status == "pending"
+    assert_ledger_clean()
 
 
 @pytest.mark.parametrize("typed", ["0", "-5", "9223372036854775808", "1e5", "١٢"])
@@ -191,6 +194,7 @@ def test_a_forged_wait_for_points_amount_is_refused(client, typed):
 
     assert messages_of(response) == ["Please correct the errors below."]
     assert state(ticket) == before
+    assert_ledger_clean()
 
 
 # --- The services, whichever channel calls them ---------------------------------------------

@@ -92,13 +92,16 @@ def expiry_chart(forecast: ExpiryForecast) -> ExpiryChart | None:
     step = _nice_step(top)
     scale_max = step * math.ceil(top / step)
     plot_height = HEIGHT - TOP - BOTTOM
-    slot = (WIDTH - LEFT - RIGHT) / len(slots)
+    # The "later" bar stands one empty slot apart: the time axis is not even past it.
+    columns = len(slots) + 1 if forecast.later else len(slots)
+    slot = (WIDTH - LEFT - RIGHT) / columns
     bar_width = max(2.0, slot * 0.7)
     baseline = HEIGHT - BOTTOM
     bars = []
     for index, (month, points, later) in enumerate(slots):
         height = plot_height * points / scale_max
-        x = LEFT + index * slot + (slot - bar_width) / 2
+        column = index + 1 if later else index
+        x = LEFT + column * slot + (slot - bar_width) / 2
         bars.append(
             Bar(
                 month=month,

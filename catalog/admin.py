@@ -4,6 +4,8 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from helpdesk.numbers import PointsField
+
 from .models import CategoryGroup, IssueCategory, PricingKind
 
 # Which price fields each pricing kind uses; the others must stay empty (the model's CHECK
@@ -15,7 +17,8 @@ PRICE_FIELDS = {
     PricingKind.HOURLY: {"hourly_rate"},
     PricingKind.UPON_REQUEST: set(),
 }
-MINIMUM_VALUE = {"points": 0, "max_points": 0, "hourly_rate": 1}
+# Minimums above the fields' own, 0.
+MINIMUM_VALUE = {"hourly_rate": 1}
 
 
 class IssueCategoryForm(forms.ModelForm):
@@ -31,6 +34,12 @@ class IssueCategoryForm(forms.ModelForm):
             "max_points",
             "hourly_rate",
         ]
+        # A price is at most the largest single operation (HELPDESK_MAX_POINTS_PER_OPERATION).
+        field_classes = {
+            "points": PointsField,
+            "max_points": PointsField,
+            "hourly_rate": PointsField,
+        }
 
     def clean(self):
         cleaned = super().clean()
@@ -39,6 +48,8 @@ class IssueCategoryForm(forms.ModelForm):
             return cleaned
         kind_label = PricingKind(kind).label
         for field in ("points", "max_points", "hourly_rate"):
+            if field in self.errors:
+                continue  # already refused as typed (not a number, out of bounds)
             value = cleaned.get(field)
             if field in PRICE_FIELDS[kind] and value is None:
                 self.add_error(field, _("Required for “%(kind)s” pricing.") % {"kind": kind_label})
@@ -46,7 +57,7 @@ class IssueCategoryForm(forms.ModelForm):
                 self.add_error(
                     field, _("Leave empty for “%(kind)s” pricing.") % {"kind": kind_label}
                 )
-            elif value is not None and value < MINIMUM_VALUE[field]:
+            elif field in MINIMUM_VALUE and value is not None and value < MINIMUM_VALUE[field]:
                 self.add_error(
                     field,
                     _("Must be at least %(minimum)s.") % {"minimum": MINIMUM_VALUE[field]},

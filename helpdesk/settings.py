@@ -210,6 +210,15 @@ CONTENT_SECURITY_POLICY = {
 HELPDESK_BASE_URL = env("HELPDESK_BASE_URL", default="http://127.0.0.1:8000")
 # Points returned after their lot expired come back in a new lot valid this many days.
 HELPDESK_RETURN_GRACE_DAYS = env.int("HELPDESK_RETURN_GRACE_DAYS", default=30)
+# The most points one operation may move (a grant, an adjustment, a ticket's cost, a quote, a
+# package, a category's price): a slip of the keyboard is refused instead of recorded.
+HELPDESK_MAX_POINTS_PER_OPERATION = env.int("HELPDESK_MAX_POINTS_PER_OPERATION", default=100_000)
+if not 1 <= HELPDESK_MAX_POINTS_PER_OPERATION <= 2**31 - 1:
+    raise ImproperlyConfigured("HELPDESK_MAX_POINTS_PER_OPERATION must be from 1 to 2147483647.")
+# Points staff grant expire at most this many days ahead (the default: two years).
+HELPDESK_MAX_GRANT_VALIDITY_DAYS = env.int("HELPDESK_MAX_GRANT_VALIDITY_DAYS", default=3650)
+if not 1 <= HELPDESK_MAX_GRANT_VALIDITY_DAYS <= 36500:
+    raise ImproperlyConfigured("HELPDESK_MAX_GRANT_VALIDITY_DAYS must be from 1 to 36500.")
 # Holidays that do not count towards the first-response target, ISO dates.
 HELPDESK_HOLIDAYS = env.list("HELPDESK_HOLIDAYS", default=[])
 HELPDESK_WORKING_HOURS_START = time.fromisoformat(

@@ -15,8 +15,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.admin_lists import BoundedDateHierarchyMixin
+from helpdesk.numbers import parse_id
+
 from . import services
-from .admin_forms import AdjustPointsForm, GrantPointsForm, MarkOrderPaidForm
+from .admin_forms import AdjustPointsForm, GrantPointsForm, MarkOrderPaidForm, PointPackageForm
 from .models import (
     Account,
     Entry,
@@ -29,8 +32,10 @@ from .models import (
     PaymentBackend,
     PointPackage,
     entry_available_change,
+    entry_captured_change,
 )
 from .selectors import accounts_with_points, points_summary
+from .templatetags.points_format import signed_points
 
 
 def admin_link(obj, label=None):
@@ -68,17 +73,18 @@ class AccountListFilter(admin.SimpleListFilter):
     parameter_name = "account__id__exact"
 
     def lookups(self, request, model_admin):
-        value = self.value()
-        if not value or not value.isdigit():
+        if not self.value():
             return []
-        account = Account.objects.filter(pk=value).first()
-        return [(value, str(account))] if account else []
+        account_id = parse_id(self.value())
+        account = Account.objects.filter(pk=account_id).first() if account_id else None
+        # Offered even when there is no such account, so the list is filtered (to nothing).
+        return [(self.value(), str(account) if account else _("no such account"))]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(account_id=value)
-        return queryset
+        if not self.value():
+            return queryset
+        # An id that is no account's (malformed, out of range) lists nothing.
+        return queryset.filter(account_id=parse_id(self.value()))
 
 
 class ExpiryListFilter(admin.SimpleListFilter):
@@ -117,7 +123,7 @@ class MembershipInline(admin.TabularInline):
     form = MembershipForm
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
-    raw_id_fields = ["user"]
+    autocomplete_fields = ["user"]
     extra = 0
 
 
@@ -198,12 +204,14 @@ class AccountAdmin(admin.ModelAdmin):
         )
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td class='num'>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td class='num'>{}</td><td class='num'>{}</td><td>{}</td>"
+            "<td>{}</td></tr>",
             (
                 (
                     timezone.localtime(entry.created_at).strftime("%Y-%m-%d %H:%M"),
                     entry.get_kind_display(),
-                    signed(entry_available_change(entry.kind, entry.amount), entry.amount),
+                    signed_points(entry_available_change(entry.kind, entry.amount)),
+                    signed_points(entry_captured_change(entry.kind, entry.amount)),
                     entry.actor or "—",
                     entry.reason or "—",
                 )
@@ -214,10 +222,11 @@ class AccountAdmin(admin.ModelAdmin):
             return gettext("No entries yet.")
         return format_html(
             "<table class='ledger-preview'><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
-            "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            "<th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
             gettext("when"),
             gettext("kind"),
             gettext("available ±"),
+            gettext("captured ±"),
             gettext("by"),
             gettext("reason"),
             rows,
@@ -306,15 +315,6 @@ class AccountAdmin(admin.ModelAdmin):
         )
 
 
-def signed(change: int, amount: int) -> str:
-    """The change as "+40" or "−40"; the amount alone when the available balance is unchanged."""
-    if change > 0:
-        return f"+{change}"
-    if change < 0:
-        return f"−{-change}"
-    return str(amount)
-
-
 def action_page(request, *, model_admin, obj, title, form, submit, summary=None, intro=None):
     """A staff form about one object, in the admin's look (grant, adjust, mark paid)."""
     opts = model_admin.opts
@@ -395,12 +395,13 @@ class HoldAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Entry)
-class EntryAdmin(ReadOnlyAdmin):
+class EntryAdmin(BoundedDateHierarchyMixin, ReadOnlyAdmin):
     list_display = [
         "created_at",
         "account",
         "kind",
         "available_change",
+        "captured_change",
         "lot_link",
         "ticket_link",
         "order",
@@ -415,7 +416,11 @@ class EntryAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("available ±"))
     def available_change(self, entry):
-        return signed(entry_available_change(entry.kind, entry.amount), entry.amount)
+        return signed_points(entry_available_change(entry.kind, entry.amount))
+
+    @admin.display(description=_("captured ±"))
+    def captured_change(self, entry):
+        return signed_points(entry_captured_change(entry.kind, entry.amount))
 
     @admin.display(description=_("lot"), ordering="lot_id")
     def lot_link(self, entry):
@@ -434,13 +439,14 @@ class EntryAdmin(ReadOnlyAdmin):
 
 @admin.register(PointPackage)
 class PointPackageAdmin(admin.ModelAdmin):
+    form = PointPackageForm
     list_display = ["name", "points", "price", "currency", "position", "is_active"]
     list_editable = ["position", "is_active"]
     list_filter = ["is_active"]
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(BoundedDateHierarchyMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "account",

@@ -1,18 +1,22 @@
 """Forms of the staff-only points pages in the admin. They validate input; services decide."""
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.numbers import AmountField, PointsField, negative_points_limit
 from helpdesk.text import REASON_MAX_CHARS, BoundedTextField
+
+from .models import PointPackage
 
 REASON_WIDGET = forms.Textarea(attrs={"rows": 3, "cols": 60})
 
 
 class GrantPointsForm(forms.Form):
-    points = forms.IntegerField(label=_("Points"), min_value=1)
+    points = PointsField(label=_("Points"), minimum=1)
     reason = BoundedTextField(
         label=_("Reason"),
         max_length=REASON_MAX_CHARS,
@@ -26,6 +30,21 @@ class GrantPointsForm(forms.Form):
         help_text=_("Leave empty for the usual two years from today."),
     )
 
+    def clean_expires_on(self):
+        day = self.cleaned_data["expires_on"]
+        if day is None:
+            return None
+        today = timezone.localdate(timezone=timezone.get_default_timezone())
+        latest = today + timedelta(days=settings.HELPDESK_MAX_GRANT_VALIDITY_DAYS)
+        if day <= today:
+            raise forms.ValidationError(_("Choose a day after today."))
+        if day > latest:
+            raise forms.ValidationError(
+                _("Choose a day up to %(latest)s: granted points expire within %(days)s days.")
+                % {"latest": latest.isoformat(), "days": settings.HELPDESK_MAX_GRANT_VALIDITY_DAYS}
+            )
+        return day
+
     def clean_reason(self):
         return self.cleaned_data["reason"].strip()
 
@@ -38,8 +57,9 @@ class GrantPointsForm(forms.Form):
 
 
 class AdjustPointsForm(forms.Form):
-    points = forms.IntegerField(
+    points = PointsField(
         label=_("Points"),
+        minimum=negative_points_limit,
         help_text=_(
             "Positive adds points (a new lot that expires in two years); negative takes available "
             "points away, soonest-expiring first."
@@ -60,6 +80,15 @@ class AdjustPointsForm(forms.Form):
 
     def clean_reason(self):
         return self.cleaned_data["reason"].strip()
+
+
+class PointPackageForm(forms.ModelForm):
+    points = PointsField(label=_("Points"), minimum=1)
+    price = AmountField(label=_("Price"), max_digits=12, decimal_places=2, min_value=0)
+
+    class Meta:
+        model = PointPackage
+        fields = ["name", "points", "price", "currency", "position", "is_active"]
 
 
 class MarkOrderPaidForm(forms.Form):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.utils import formats
+from django.utils.translation import gettext
+
+from .selectors import ExpiryForecast, add_months
 
 WIDTH = 720
 HEIGHT = 240
@@ -26,9 +29,10 @@ class Bar:
     width: float
     height: float
     center: float
-    label: str  # "Mar"
+    label: str  # "Mar", or "Later" for the bar of every month from `month` on
     year: str  # "2027" under the first month and every January, else ""
     share: float  # percent of the tallest bar (the bar list shown on narrow screens)
+    later: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,6 @@ class ExpiryChart:
         return [bar for bar in self.bars if bar.points]
 
 
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
 def _nice_step(maximum: int) -> int:
     """A round step (1, 2, 5 × 10ⁿ) that splits 0..maximum into at most four intervals."""
     raw = max(1, maximum) / 4
@@ -65,36 +65,43 @@ def _nice_step(maximum: int) -> int:
     return max(1, int(factor * magnitude))
 
 
-def expiry_chart(forecast: list[tuple[datetime, int]], *, today: date) -> ExpiryChart | None:
-    """Bars for every month from this one to the last month in which points expire.
+def expiry_chart(forecast: ExpiryForecast) -> ExpiryChart | None:
+    """A bar for every month from this one to the last in which points expire (at least a year,
+    at most the forecast's months), then one "later" bar for everything after them.
 
-    `forecast` is points_selectors.expiry_forecast(): (first day of month, points), soonest first.
-    Months without expiring points get an empty bar so the time axis stays even.
+    Months without expiring points get an empty bar so the time axis stays even; however far
+    ahead lots expire, the chart has at most `forecast.months` + 1 bars.
     """
-    points_by_month = {
-        month.date() if isinstance(month, datetime) else month: points
-        for month, points in forecast
-        if points
-    }
-    if not points_by_month:
+    points_by_month = {month: points for month, points in forecast.by_month.items() if points}
+    if not points_by_month and not forecast.later:
         return None
-    first = date(today.year, today.month, 1)
-    last = max(max(points_by_month), first)
-    months = [first]
-    while months[-1] < last or len(months) < MIN_MONTHS:
-        months.append(_next_month(months[-1]))
-    top = max(points_by_month.values())
+    first = forecast.first_month
+    if forecast.later:
+        shown = forecast.months
+    else:
+        last = max(points_by_month)
+        through_last = (last.year - first.year) * 12 + last.month - first.month + 1
+        shown = min(max(through_last, MIN_MONTHS), forecast.months)
+    slots = [
+        (month, points_by_month.get(month, 0), False)
+        for month in (add_months(first, index) for index in range(shown))
+    ]
+    if forecast.later:
+        slots.append((forecast.later_from, forecast.later, True))
+    top = max(points for _month, points, _later in slots)
     step = _nice_step(top)
     scale_max = step * math.ceil(top / step)
     plot_height = HEIGHT - TOP - BOTTOM
-    slot = (WIDTH - LEFT - RIGHT) / len(months)
+    # The "later" bar stands one empty slot apart: the time axis is not even past it.
+    columns = len(slots) + 1 if forecast.later else len(slots)
+    slot = (WIDTH - LEFT - RIGHT) / columns
     bar_width = max(2.0, slot * 0.7)
     baseline = HEIGHT - BOTTOM
     bars = []
-    for index, month in enumerate(months):
-        points = points_by_month.get(month, 0)
+    for index, (month, points, later) in enumerate(slots):
         height = plot_height * points / scale_max
-        x = LEFT + index * slot + (slot - bar_width) / 2
+        column = index + 1 if later else index
+        x = LEFT + column * slot + (slot - bar_width) / 2
         bars.append(
             Bar(
                 month=month,
@@ -104,13 +111,14 @@ def expiry_chart(forecast: list[tuple[datetime, int]], *, today: date) -> Expiry
                 width=round(bar_width, 2),
                 height=round(height, 2),
                 center=round(x + bar_width / 2, 2),
-                label=formats.date_format(month, "M"),
-                year=str(month.year) if index == 0 or month.month == 1 else "",
+                label=gettext("Later") if later else formats.date_format(month, "M"),
+                year=str(month.year) if not later and (index == 0 or month.month == 1) else "",
                 share=round(100 * points / top, 1),
+                later=later,
             )
         )
     ticks = [
         Tick(y=round(baseline - plot_height * value / scale_max, 2), value=value)
         for value in range(0, scale_max + 1, step)
     ]
-    return ExpiryChart(bars=bars, ticks=ticks, total=sum(points_by_month.values()))
+    return ExpiryChart(bars=bars, ticks=ticks, total=sum(points for _m, points, _l in slots))

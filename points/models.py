@@ -502,6 +502,11 @@ def entry_available_change(kind: str, amount: int) -> int:
     return ENTRY_EFFECTS[kind].get("available", 0) * amount
 
 
+def entry_captured_change(kind: str, amount: int) -> int:
+    """How an entry of this kind changes the points captured for tickets (signed)."""
+    return ENTRY_EFFECTS[kind].get("held", 0) * amount
+
+
 class WebhookEvent(models.Model):
     """A payment provider's event, recorded once by its id: a replay of it changes nothing."""
 

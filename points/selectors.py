@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Min, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Case, F, Min, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Least, TruncMonth
 from django.utils import timezone
+
+from helpdesk.numbers import points_limit
 
 from .models import (
     Account,
@@ -76,12 +78,25 @@ def points_available(*, account: Account, at: datetime | None = None) -> int:
     )
 
 
+def _dated(entries: QuerySet[Entry]) -> QuerySet[Entry]:
+    """`entries` with `dated_at`, when the change happened: an expiry at its lot's expiry instant,
+    whenever the expiry job recorded it (its `created_at`); anything else when it was recorded.
+    """
+    return entries.annotate(
+        dated_at=Case(
+            When(kind=EntryKind.EXPIRE, then=F("lot__expires_at")), default=F("created_at")
+        )
+    )
+
+
 def balance_modifications(*, account: Account) -> QuerySet[Entry]:
-    """Journal lines that changed the balance outside ticket work, newest first, with their lot."""
+    """Journal lines that changed the balance outside ticket work, newest first (by `dated_at`),
+    with their lot.
+    """
     return (
-        Entry.objects.filter(account=account, kind__in=BALANCE_MODIFICATION_KINDS)
+        _dated(Entry.objects.filter(account=account, kind__in=BALANCE_MODIFICATION_KINDS))
         .select_related("lot", "order", "hold__ticket", "actor")
-        .order_by("-created_at", "-id")
+        .order_by("-dated_at", "-id")
     )
 
 
@@ -103,18 +118,53 @@ def holds_deducted(*, account: Account) -> QuerySet[Hold]:
     )
 
 
-def expiry_forecast(*, account: Account, at: datetime | None = None) -> list[tuple[datetime, int]]:
-    """[(first day of month, points expiring that month)] for spendable lots, soonest first."""
+# This month and the next 24: points bought today expire in the last of them.
+FORECAST_MONTHS = 25
+
+
+def add_months(month: date, count: int) -> date:
+    """The first day of the month `count` months after `month`'s."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class ExpiryForecast:
+    """Spendable points by the month in which they expire, in the HelpDesk time zone: each of the
+    `months` months from this one, then all later ones together (`later`), however far they go.
+    """
+
+    first_month: date
+    months: int
+    by_month: dict[date, int]  # first day of a month → points; months without points left out
+    later: int
+
+    @property
+    def later_from(self) -> date:
+        return add_months(self.first_month, self.months)
+
+
+def expiry_forecast(
+    *, account: Account, at: datetime | None = None, months: int = FORECAST_MONTHS
+) -> ExpiryForecast:
+    """What expires when, in at most `months` + 1 rows whatever the lots' dates (one query)."""
     at = at or timezone.now()
+    zone = timezone.get_default_timezone()
+    first_month = timezone.localdate(at, zone).replace(day=1)
+    later_from = add_months(first_month, months)
+    horizon = datetime.combine(later_from, time.min, tzinfo=zone)
     rows = (
         Lot.objects.filter(account=account)
         .spendable(at)
-        .annotate(month=TruncMonth("expires_at", tzinfo=timezone.get_default_timezone()))
+        # Lots expiring from the horizon on all fall into the horizon's month: the "later" row.
+        .annotate(month=TruncMonth(Least("expires_at", Value(horizon)), tzinfo=zone))
         .values("month")
         .annotate(points=Sum("remaining"))
         .order_by("month")
     )
-    return [(row["month"], row["points"]) for row in rows]
+    by_month = {row["month"].date(): row["points"] for row in rows}
+    later = by_month.pop(later_from, 0)
+    return ExpiryForecast(first_month=first_month, months=months, by_month=by_month, later=later)
 
 
 def accounts_with_points(accounts: QuerySet[Account], *, at: datetime | None = None):
@@ -160,7 +210,11 @@ def orders_for_account(*, account: Account) -> QuerySet[Order]:
 
 
 def packages_on_sale() -> QuerySet[PointPackage]:
-    return PointPackage.objects.filter(is_active=True).order_by("position", "points", "id")
+    """Active packages; one above the largest single operation (set up before that rule) is not
+    sold, as order_create would refuse it."""
+    return PointPackage.objects.filter(is_active=True, points__lte=points_limit()).order_by(
+        "position", "points", "id"
+    )
 
 
 @dataclass(frozen=True)
@@ -183,11 +237,13 @@ def package_offers() -> list[PackageOffer]:
 
 
 def statement_entries(*, account: Account) -> QuerySet[Entry]:
-    """Every journal line of the account, oldest first: the whole statement (CSV export)."""
+    """Every journal line of the account, oldest first (by `dated_at`): the whole statement (CSV
+    export).
+    """
     return (
-        Entry.objects.filter(account=account)
+        _dated(Entry.objects.filter(account=account))
         .select_related("lot", "order", "hold__ticket", "actor")
-        .order_by("created_at", "id")
+        .order_by("dated_at", "id")
     )
 
 

@@ -30,6 +30,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from helpdesk.models import User
+from helpdesk.numbers import BIGINT_MAX, points_limit
 from helpdesk.text import REASON_MAX_CHARS, TextRejected, text_check
 from tickets.notifications import notify_accounts
 
@@ -57,6 +58,10 @@ class LedgerError(Exception):
 
 
 class InvalidAmount(LedgerError):
+    pass
+
+
+class InvalidExpiry(LedgerError):
     pass
 
 
@@ -98,12 +103,34 @@ class OrderNotPayable(LedgerError):
 # --- Helpers ----------------------------------------------------------------------------------
 
 
-def _validate_points(points: int, *, allow_zero: bool = False) -> None:
+def validate_points(points: int, *, allow_zero: bool = False, limit: int | None = None) -> None:
+    """Refuse anything but whole points from 1 (or 0) to `limit`: by default the business's largest
+    single operation (HELPDESK_MAX_POINTS_PER_OPERATION), whichever channel asks.
+    """
     if isinstance(points, bool) or not isinstance(points, int):
         raise InvalidAmount(_("Points must be a whole number."))
     if points < 0 or (points == 0 and not allow_zero):
         raise InvalidAmount(
             _("Points must not be negative.") if allow_zero else _("Points must be positive.")
+        )
+    limit = points_limit() if limit is None else limit
+    if points > limit:
+        raise InvalidAmount(
+            _("%(points)s points is more than the %(limit)s one operation may move.")
+            % {"points": points, "limit": limit}
+        )
+
+
+def _validate_grant_expiry(expires_at: datetime, *, at: datetime) -> None:
+    """Granted points expire in the future, within HELPDESK_MAX_GRANT_VALIDITY_DAYS."""
+    if not isinstance(expires_at, datetime) or timezone.is_naive(expires_at):
+        raise InvalidExpiry(_("The expiry of granted points must be a date and time with a zone."))
+    if expires_at <= at:
+        raise InvalidExpiry(_("The expiry of granted points must be in the future."))
+    days = settings.HELPDESK_MAX_GRANT_VALIDITY_DAYS
+    if expires_at > at + timedelta(days=days):
+        raise InvalidExpiry(
+            _("Granted points can expire at most %(days)s days from now.") % {"days": days}
         )
 
 
@@ -469,7 +496,9 @@ def points_purchase(
     Replaying the same reference for the same account and points returns the existing lot; the
     same reference with anything else is a PaymentReferenceConflict.
     """
-    _validate_points(points)
+    # Paid points are recorded however many there are (a refusal would lose a payment): packages
+    # are bounded when they are sold (order_create), the column here.
+    validate_points(points, limit=BIGINT_MAX)
     payment_reference = (payment_reference or "").strip()
     if not payment_reference:
         raise LedgerError(_("A payment reference is required for a purchase."))
@@ -520,14 +549,17 @@ def points_grant(
     expires_at: datetime | None = None,
     at: datetime | None = None,
 ) -> Lot:
-    """Staff give points; they expire like purchased points unless another expiry is given."""
-    _validate_points(points)
+    """Staff give points; they expire like purchased points unless another expiry is given, which
+    must be within HELPDESK_MAX_GRANT_VALIDITY_DAYS.
+    """
+    validate_points(points)
     reason = _require_reason(reason)
     account = _lock_account(account.pk)
     at = at or timezone.now()
-    expires_at = expires_at or purchase_lot_expiry(at)
-    if expires_at <= at:
-        raise LedgerError(_("The expiry of granted points must be in the future."))
+    if expires_at is None:
+        expires_at = purchase_lot_expiry(at)
+    else:
+        _validate_grant_expiry(expires_at, at=at)
     lot, entry = _credit_lot(
         account=account,
         lot_kind=LotKind.GRANT,
@@ -549,6 +581,7 @@ def points_adjust(
     """A manual correction: positive adds a lot, negative takes available points (soonest first)."""
     if isinstance(points, bool) or not isinstance(points, int) or points == 0:
         raise InvalidAmount(_("An adjustment must be a non-zero whole number of points."))
+    validate_points(abs(points))
     reason = _require_reason(reason)
     account = _lock_account(account.pk)
     at = at or timezone.now()
@@ -592,7 +625,7 @@ def hold_capture(
     Capturing again with the same points returns the existing hold (a replay); anything else
     must go through `hold_change`.
     """
-    _validate_points(points, allow_zero=True)
+    validate_points(points, allow_zero=True)
     account = _lock_account(ticket.account_id)
     at = at or timezone.now()
     # Read after the lock: a capture of the same ticket that held the lock is visible now.
@@ -612,7 +645,7 @@ def hold_change(
     *, ticket, points: int, reason: str, actor: User | None, at: datetime | None = None
 ) -> Hold:
     """Set the points held for an open ticket, up (drawing more) or down (returning some)."""
-    _validate_points(points, allow_zero=True)
+    validate_points(points, allow_zero=True)
     reason = _require_reason(reason)
     hold = _lock_hold(ticket)
     at = at or timezone.now()
@@ -713,7 +746,7 @@ def hold_refund(
             _("Only deducted points can be refunded; return captured points instead.")
         )
     if points is not None:
-        _validate_points(points)
+        validate_points(points)
         if points > hold.amount:
             raise InvalidAmount(
                 _("Only %(amount)s points were deducted for this ticket.") % {"amount": hold.amount}
@@ -739,6 +772,7 @@ def hold_refund(
 def order_create(*, account: Account, package: PointPackage, backend: str, actor: User) -> Order:
     if not package.is_active:
         raise OrderNotPayable(_("This package is no longer on sale."))
+    validate_points(package.points)
     return Order.objects.create(
         account=account,
         package=package,

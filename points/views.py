@@ -77,10 +77,7 @@ def overview(request):
             per_page=PER_PAGE,
             fragment="resolved-tickets",
         ),
-        "chart": expiry_chart(
-            selectors.expiry_forecast(account=account, at=now),
-            today=timezone.localdate(now),
-        ),
+        "chart": expiry_chart(selectors.expiry_forecast(account=account, at=now)),
         "EntryKind": EntryKind,
     }
     return render(request, "points/overview.html", context)
@@ -101,13 +98,18 @@ def _csv_text(value: str) -> str:
 @customer_required
 @require_GET
 def export(request):
-    """The whole statement as CSV, every journal line of the account, streamed."""
+    """The whole statement as CSV, every journal line of the account, streamed.
+
+    Each line is dated when the change happened (an expiry at its lot's expiry instant) and also
+    carries when it was recorded (when the expiry job ran).
+    """
     account = request.account
     zone = timezone.get_current_timezone()
 
     def rows():
         yield [
             _("Date"),
+            _("Recorded"),
             _("Change"),
             _("Points"),
             _("Available points change"),
@@ -120,6 +122,7 @@ def export(request):
         for entry in selectors.statement_entries(account=account).iterator(chunk_size=2000):
             ticket = entry.hold.ticket if entry.hold_id else None
             yield [
+                timezone.localtime(entry.dated_at, zone).isoformat(timespec="seconds"),
                 timezone.localtime(entry.created_at, zone).isoformat(timespec="seconds"),
                 entry.get_kind_display(),
                 entry.amount,

@@ -28,7 +28,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PricingKind
+from helpdesk.admin_lists import BoundedDateHierarchyMixin
 from helpdesk.models import User
+from helpdesk.numbers import parse_id
 from points.admin import AccountListFilter, ReadOnlyAdmin
 from points.models import HoldStatus
 from points.selectors import points_available
@@ -138,8 +140,8 @@ class AssigneeFilter(admin.SimpleListFilter):
             return queryset.filter(assignee=request.user)
         if value == "none":
             return queryset.filter(assignee__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(assignee_id=value)
+        if value:
+            return queryset.filter(assignee_id=parse_id(value))
         return queryset
 
 
@@ -221,9 +223,9 @@ class TicketAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        number = search_term.strip().removeprefix("#")
-        if number.isdigit():
-            queryset |= self.get_queryset(request).filter(pk=int(number))
+        number = parse_id(search_term.strip().removeprefix("#"))
+        if number is not None:
+            queryset |= self.get_queryset(request).filter(pk=number)
         return queryset, may_have_duplicates
 
     def has_add_permission(self, request):
@@ -834,7 +836,7 @@ def _local(moment):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
+class NotificationAdmin(BoundedDateHierarchyMixin, ReadOnlyAdmin):
     """The e-mail outbox, to see what was sent to whom and what failed (sending is automatic)."""
 
     list_display = ["event", "account", "ticket", "created_at", "sent_at", "attempts", "last_error"]

@@ -4,10 +4,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.models import User
+from helpdesk.numbers import PointsField, WholeNumberField
 from helpdesk.text import REASON_MAX_CHARS, BoundedTextField
 
 from .models import TicketStatus
-from .services import MANUAL_TRANSITIONS, message_max_chars
+from .services import MANUAL_TRANSITIONS, MAX_LOGGED_MINUTES, message_max_chars
 
 
 def reason_field(label=None, help_text=None, rows=2):
@@ -85,7 +86,7 @@ class MoveForm(forms.Form):
 
 
 class ChangeCostForm(forms.Form):
-    points = forms.IntegerField(label=_("New cost (points)"), min_value=0)
+    points = PointsField(label=_("New cost (points)"))
     reason = reason_field(help_text=_("The customer sees it in the cost history."))
     override = forms.BooleanField(
         label=_("Override the category's price bounds"),
@@ -101,7 +102,7 @@ class ChangeCostForm(forms.Form):
 
 
 class QuoteForm(forms.Form):
-    points = forms.IntegerField(label=_("Quote (points)"), min_value=0)
+    points = PointsField(label=_("Quote (points)"))
     note = reason_field(
         label=_("What it covers"),
         help_text=_("The customer accepts or declines the quote on the ticket page."),
@@ -110,7 +111,9 @@ class QuoteForm(forms.Form):
 
 
 class LogTimeForm(forms.Form):
-    minutes = forms.IntegerField(label=_("Time spent (minutes)"), min_value=1, max_value=24 * 60)
+    minutes = WholeNumberField(
+        label=_("Time spent (minutes)"), min_value=1, max_value=MAX_LOGGED_MINUTES
+    )
     note = reason_field(label=_("Work done"))
 
 
@@ -136,9 +139,8 @@ class ReconsiderationDecisionForm(forms.Form):
         choices=[(LOWER, _("Lower the cost")), (DECLINE, _("Decline"))],
         widget=forms.RadioSelect,
     )
-    new_points = forms.IntegerField(
+    new_points = PointsField(
         label=_("New cost (points)"),
-        min_value=0,
         required=False,
         help_text=_("When lowering."),
     )
@@ -154,5 +156,5 @@ class ReconsiderationDecisionForm(forms.Form):
 class WaitForPointsForm(forms.Form):
     """After a refused increase: tell the customer how many points to buy and wait for them."""
 
-    points = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    points = PointsField(minimum=1, widget=forms.HiddenInput)
     reason = BoundedTextField(max_length=REASON_MAX_CHARS, widget=forms.HiddenInput)

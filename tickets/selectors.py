@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from helpdesk.models import User
+from helpdesk.numbers import parse_id
 from points.models import Account, Hold, HoldStatus
 
 from .models import (
@@ -65,10 +66,10 @@ def tickets_for_account(
         tickets = tickets.exclude(status__in=FINISHED_STATUSES)
     query = query.strip()
     if query:
-        number = query.lstrip("#").strip()
+        number = parse_id(query.lstrip("#"))
         match = Q(subject__icontains=query)
-        if number.isdigit() and len(number) < 19:
-            match |= Q(pk=int(number))
+        if number is not None:
+            match |= Q(pk=number)
         tickets = tickets.filter(match)
     return tickets
 

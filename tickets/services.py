@@ -55,6 +55,9 @@ from .sla import first_response_due
 
 S = TicketStatus
 
+# The longest stretch of work one time log may record: a day.
+MAX_LOGGED_MINUTES = 24 * 60
+
 # The one table of allowed status moves. Moves into RESOLVED and CANCELLED carry ledger effects
 # and are made by ticket_resolve / ticket_cancel / ticket_mark_software_bug / ticket_decline_quote.
 TRANSITIONS: dict[str, set[str]] = {
@@ -741,6 +744,7 @@ def ticket_wait_for_points(
     """
     at = at or timezone.now()
     reason = _require_reason(reason)
+    ledger.validate_points(points)
     ticket = _lock_ticket(ticket)
     hold = _open_hold_or_error(ticket)
     missing = points - hold.amount - points_available(account=ticket.account, at=at)
@@ -766,8 +770,10 @@ def ticket_log_time(
     """Log work on an hourly ticket; its cost becomes rate × total hours, rounded up."""
     at = at or timezone.now()
     note = _require_reason(note, label=_("The note"))
-    if minutes <= 0:
-        raise TicketError(_("Logged time must be positive."))
+    if not 0 < minutes <= MAX_LOGGED_MINUTES:
+        raise TicketError(
+            _("Logged time must be from 1 to %(most)s minutes.") % {"most": MAX_LOGGED_MINUTES}
+        )
     ticket = _lock_ticket(ticket)
     if ticket.category.pricing_kind != PricingKind.HOURLY:
         raise TicketError(_("Time is logged only on hourly categories."))
@@ -802,8 +808,7 @@ def ticket_set_quote(
     """Quote a price for a ticket waiting for one; a newer quote replaces a pending one."""
     at = at or timezone.now()
     note = _require_reason(note, label=_("The note"))
-    if points < 0:
-        raise TicketError(_("A quote can't be negative."))
+    ledger.validate_points(points, allow_zero=True)
     note_html = render_markdown(note)
     ticket = _lock_ticket(ticket)
     if ticket.status != S.AWAITING_QUOTE:

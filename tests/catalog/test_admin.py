@@ -145,7 +145,11 @@ def test_deactivating_a_group_hides_its_categories(manager):
             "max_points",
             "Must be greater than the low end of the range.",
         ),
-        ({"pricing_kind": "minimum", "points": "-5"}, "points", "Must be at least 0."),
+        (
+            {"pricing_kind": "minimum", "points": "-5"},
+            "points",
+            "Ensure this value is greater than or equal to 0.",
+        ),
     ],
 )
 def test_price_fields_must_match_the_pricing_kind(manager, overrides, field, error):
@@ -186,3 +190,107 @@ def test_support_staff_can_look_but_not_change_the_catalog(client):
     category.refresh_from_db()
     assert category.points == 40
     assert CategoryGroup.objects.filter(pk=category.group_id, is_active=True).exists()
+
+
+# --- Numbers out of bounds --------------------------------------------------------------------
+
+OUT_OF_BOUNDS = [
+    "-1",
+    "100001",  # more than the largest single operation (HELPDESK_MAX_POINTS_PER_OPERATION)
+    "2147483647",
+    "2147483648",
+    "9223372036854775807",
+    "9223372036854775808",
+    "1" + "0" * 100,
+    "9" * 100_000,
+    "1e5",
+    "40.0",
+    "1,000",
+    "١٢",
+    "４０",
+    "0x28",
+]
+
+
+@pytest.mark.parametrize("typed", OUT_OF_BOUNDS)
+@pytest.mark.parametrize(
+    ("kind", "field", "others"),
+    [
+        (PricingKind.FIXED, "points", {}),
+        (PricingKind.RANGE, "points", {"max_points": "2040"}),
+        (PricingKind.RANGE, "max_points", {"points": "60"}),
+        (PricingKind.HOURLY, "hourly_rate", {}),
+    ],
+)
+def test_a_price_out_of_bounds_is_refused_next_to_the_field(manager, typed, kind, field, others):
+    group = CategoryGroupFactory()
+
+    response = manager.post(
+        CATEGORIES + "add/",
+        category_form(group, pricing_kind=kind, **{field: typed, **others}),
+    )
+
+    assert response.status_code == 200
+    assert text(find(parse(response.content), "ul", id=f"id_{field}_error"))
+    assert not IssueCategory.objects.filter(name="Custom work").exists()
+
+
+def test_a_price_in_plain_digits_up_to_the_limit_is_saved(manager):
+    group = CategoryGroupFactory()
+
+    response = manager.post(
+        CATEGORIES + "add/",
+        category_form(group, pricing_kind=PricingKind.RANGE, points=" 60 ", max_points="100000"),
+    )
+
+    assert response.status_code == 302
+    assert IssueCategory.objects.get(name="Custom work").price_label == "60–100000"
+
+
+def test_an_hourly_rate_of_zero_is_refused(manager):
+    response = manager.post(
+        CATEGORIES + "add/",
+        category_form(CategoryGroupFactory(), pricing_kind=PricingKind.HOURLY, hourly_rate="0"),
+    )
+
+    assert text(find(parse(response.content), "ul", id="id_hourly_rate_error")) == (
+        "Must be at least 1."
+    )
+
+
+@pytest.mark.parametrize("typed", ["2147483648", "9223372036854775808", "1" + "0" * 100, "-1"])
+def test_a_position_out_of_its_column_is_refused_in_the_form_and_the_list(manager, typed):
+    group = CategoryGroupFactory()
+    category = IssueCategoryFactory(group=group, position=1)
+
+    form = manager.post(CATEGORIES + "add/", category_form(group, points="40", position=typed))
+    listed = manager.post(
+        CATEGORIES + f"?group__id__exact={group.pk}",
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": category.pk,
+            "form-0-position": typed,
+            "form-0-is_active": "on",
+            "_save": "Save",
+        },
+    )
+    grouped = manager.post(
+        GROUPS + f"{group.pk}/change/",
+        {
+            "name": group.name,
+            "position": typed,
+            "is_active": "on",
+            "categories-TOTAL_FORMS": "0",
+            "categories-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert form.status_code == listed.status_code == grouped.status_code == 200
+    assert text(find(parse(form.content), "ul", id="id_position_error"))
+    assert find_all(parse(listed.content), "ul", class_="errorlist")
+    assert find_all(parse(grouped.content), "ul", class_="errorlist")
+    category.refresh_from_db()
+    assert category.position == 1
+    assert CategoryGroup.objects.get(pk=group.pk).position == group.position
+    assert not IssueCategory.objects.filter(name="Custom work").exists()

@@ -41,6 +41,7 @@ from tests.factories import (
     account_owner,
 )
 from tests.html import find, find_all, parse, text
+from tickets.services import ticket_resolve
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +151,45 @@ def test_account_page_shows_points_links_to_the_ledger_and_grant_buttons(client)
     assert not find_all(page, "input", name="name")
 
 
+def test_account_page_journal_signs_every_change_of_available_and_captured_points(client, staff):
+    account = funded_account(500)
+    ticket = file_ticket(account)
+    ticket_resolve(ticket=ticket, actor=staff, reason="Solved")
+
+    page = parse(client.get(f"/admin/points/account/{account.pk}/change/").content)
+
+    table = find(find(page, None, class_="field-recent_entries"), "table")
+    header = [text(cell) for cell in find_all(find(table, "thead"), "th")]
+    assert header == ["when", "kind", "available ±", "captured ±", "by", "reason"]
+    rows = [[text(cell) for cell in find_all(row, "td")] for row in find_all(table, "tr")[1:]]
+    assert [row[1:4] for row in rows] == [
+        ["deducted for a ticket", "—", "−40"],
+        ["captured for a ticket", "−40", "+40"],
+        ["grant", "+500", "—"],
+    ]
+
+
+def test_account_users_are_chosen_with_a_search_not_a_raw_id(client, admin_user):
+    account = funded_account(0)
+    client.force_login(admin_user)
+
+    page = parse(client.get(f"/admin/points/account/{account.pk}/change/").content)
+
+    assert find(page, "select", name="memberships-0-user", class_="admin-autocomplete")
+    assert not find_all(page, "input", class_="vForeignKeyRawIdAdminField")
+    owner = account_owner(account)
+    search = client.get(
+        "/admin/autocomplete/",
+        {
+            "term": owner.email,
+            "app_label": "points",
+            "model_name": "membership",
+            "field_name": "user",
+        },
+    )
+    assert [result["text"] for result in search.json()["results"]] == [str(owner)]
+
+
 def test_grant_points_with_a_reason(client, staff):
     account = funded_account(0)
 
@@ -201,7 +241,7 @@ def test_a_grant_form_with_errors_shows_them_at_the_fields(client, data, field):
     assert Lot.objects.count() == 0
 
 
-def test_a_grant_the_ledger_refuses_changes_nothing(client):
+def test_a_grant_expiring_in_the_past_is_refused_at_the_field_and_changes_nothing(client):
     account = funded_account(0)
 
     response = client.post(
@@ -209,7 +249,8 @@ def test_a_grant_the_ledger_refuses_changes_nothing(client):
     )
 
     assert response.status_code == 200
-    assert messages_of(response) == ["The expiry of granted points must be in the future."]
+    errors = find(find(parse(response.content), "div", class_="field-expires_on"), "ul")
+    assert text(errors) == "Choose a day after today."
     assert Lot.objects.count() == 0
 
 
@@ -299,6 +340,8 @@ def test_journal_lists_entries_of_one_account_with_signed_changes(client):
     rows = find_all(find(find(page, "table", id="result_list"), "tbody"), "tr")
     changes = [text(find(row, None, class_="field-available_change")) for row in rows]
     assert changes == ["−40", "+500"]
+    captured = [text(find(row, None, class_="field-captured_change")) for row in rows]
+    assert captured == ["+40", "—"]
     assert f"#{ticket.pk}" in text(rows[0])
     assert str(other) not in text(find(page, "table", id="result_list"))
 

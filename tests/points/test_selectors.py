@@ -1,6 +1,6 @@
 """What the points pages read (`points.selectors`): right answers, a fixed number of queries."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,6 +8,7 @@ import time_machine
 
 from points.models import EntryKind, HoldStatus
 from points.selectors import (
+    ExpiryForecast,
     PointsSummary,
     balance_modifications,
     expiry_forecast,
@@ -152,19 +153,21 @@ def test_expiry_forecast_groups_by_month_in_the_helpdesk_time_zone(account, sett
     grant(account, 8, at=T0, expires_at=datetime(2029, 8, 10, tzinfo=BERLIN))
     hold = hold_capture(ticket=new_ticket(account), points=33, at=T0)  # 32 + the May point
 
-    assert expiry_forecast(account=account, at=at) == [
-        (datetime(2029, 6, 1, tzinfo=BERLIN), 2 + 4),
-        (datetime(2029, 8, 1, tzinfo=BERLIN), 8),
-    ]
+    assert expiry_forecast(account=account, at=at) == ExpiryForecast(
+        first_month=date(2029, 1, 1),
+        months=25,
+        by_month={date(2029, 6, 1): 2 + 4, date(2029, 8, 1): 8},
+        later=0,
+    )
 
     # The expired lot's 32 points come back as a lot expiring 30 days later, in February.
     hold_release(ticket=hold.ticket, reason="cancelled", at=at)
-    assert expiry_forecast(account=account, at=at) == [
-        (datetime(2029, 2, 1, tzinfo=BERLIN), 32),
-        (datetime(2029, 5, 1, tzinfo=BERLIN), 1),
-        (datetime(2029, 6, 1, tzinfo=BERLIN), 2 + 4),
-        (datetime(2029, 8, 1, tzinfo=BERLIN), 8),
-    ]
+    assert expiry_forecast(account=account, at=at).by_month == {
+        date(2029, 2, 1): 32,
+        date(2029, 5, 1): 1,
+        date(2029, 6, 1): 2 + 4,
+        date(2029, 8, 1): 8,
+    }
 
 
 # --- A bounded number of queries, whatever the history ------------------------------------------

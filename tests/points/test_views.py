@@ -229,6 +229,7 @@ def test_the_statement_downloads_as_csv_with_every_journal_line(client, logged_i
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0] == [
         "Date",
+        "Recorded",
         "Change",
         "Points",
         "Available points change",
@@ -238,15 +239,15 @@ def test_the_statement_downloads_as_csv_with_every_journal_line(client, logged_i
         "Lot expires",
         "Reason",
     ]
-    assert [(r[1], r[2], r[3]) for r in rows[1:]] == [
+    assert [(r[2], r[3], r[4]) for r in rows[1:]] == [
         ("purchase", "100", "100"),
         ("captured for a ticket", "40", "-40"),
         ("deducted for a ticket", "40", "0"),
     ]
-    assert rows[1][5] == f"#{order.pk}"
-    assert rows[2][4] == f"#{ticket.pk} '=HYPERLINK(evil)"
-    assert rows[1][0] == "2027-03-10T12:00:00+00:00"
-    assert rows[1][7] == "2029-03-10"
+    assert rows[1][6] == f"#{order.pk}"
+    assert rows[2][5] == f"#{ticket.pk} '=HYPERLINK(evil)"
+    assert rows[1][0] == rows[1][1] == "2027-03-10T12:00:00+00:00"
+    assert rows[1][8] == "2029-03-10"
 
 
 def test_the_export_contains_only_the_accounts_own_lines(client, logged_in):

@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .forms import AdminUserChangeForm, AdminUserCreationForm
+from .forms import AdminLoginForm, AdminUserChangeForm, AdminUserCreationForm
 from .models import User
 
+# The customers' address field: one identity, one login lock-out (see helpdesk.auth).
+admin.site.login_form = AdminLoginForm
 admin.site.site_header = _("HelpDesk staff")
 admin.site.site_title = _("HelpDesk staff")
 admin.site.index_title = _("Support work")

@@ -2,10 +2,13 @@
 removes them; everyone of the account shares its tickets and points."""
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from helpdesk.models import User
 from points.models import Membership, MembershipRole
@@ -413,3 +416,19 @@ def test_the_users_page_makes_as_many_queries_for_ten_users_as_for_one(client, o
         Membership.objects.create(account=account, user=member, role=MembershipRole.MEMBER)
 
     assert count_queries(client, URL) == one
+
+
+def test_an_expired_invitation_link_sets_nothing(
+    client, owner, django_capture_on_commit_callbacks, settings
+):
+    invite(client, django_capture_on_commit_callbacks)
+    link = invitation_link()
+    client.logout()
+
+    with time_machine.travel(
+        timezone.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 60)
+    ):
+        response = client.get(link, follow=True)
+
+    assert "This invitation link no longer works" in text(parse(response.content))
+    assert not User.objects.get(email="webmaster@example.com").has_usable_password()

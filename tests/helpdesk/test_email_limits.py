@@ -3,7 +3,7 @@ recipient address and per client address; the pages that must not reveal anythin
 when the limit holds an e-mail back, and an owner re-sending an invitation is told when they can."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -26,6 +26,9 @@ def limits(settings):
     settings.ACCOUNT_EMAIL_LIMIT_PER_ADDRESS = 5
     settings.ACCOUNT_EMAIL_LIMIT_PER_IP = 20
     settings.ACCOUNT_EMAIL_LIMIT_MINUTES = 60
+    # Mid-window: the counts start afresh every hour on the hour.
+    with time_machine.travel(datetime(2027, 3, 1, 10, 20, tzinfo=UTC), tick=False):
+        yield
 
 
 def answer(response) -> tuple:

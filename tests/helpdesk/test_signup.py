@@ -397,3 +397,7 @@ def test_the_signup_pages_make_a_few_queries_whatever_the_data(client):
 
     assert count_queries(client, SIGNUP) <= 2
     assert count_queries(client, link) <= 6
+
+
+def test_the_check_your_inbox_page_without_a_signup_leads_back_to_it(client):
+    assert client.get("/accounts/signup/sent/")["Location"] == SIGNUP

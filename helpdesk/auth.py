@@ -128,10 +128,7 @@ def lockout_response(
     until = getattr(request, "login_locked_until", None) or now + get_cool_off(request)
     seconds = max(1, math.ceil((until - now).total_seconds()))
     response = render(
-        request,
-        "registration/locked_out.html",
-        {"minutes": math.ceil(seconds / 60), "retry_at": until},
-        status=429,
+        request, "registration/locked_out.html", {"minutes": math.ceil(seconds / 60)}, status=429
     )
     response["Retry-After"] = str(seconds)
     return response

@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.admin_dashboard import dashboard_sections
 
+from .forms import AdminLoginForm
+
 # App and model names as staff should read them: {app label: (name, {model: name})}.
 PLAIN_LABELS = {
     "axes": (
@@ -24,6 +26,8 @@ class HelpDeskAdminSite(admin.AdminSite):
     site_title = _("HelpDesk staff")
     index_title = _("Support work")
     index_template = "admin/helpdesk/index.html"
+    # The customers' address field: one identity, one login lock-out (see helpdesk.auth).
+    login_form = AdminLoginForm
 
     def index(self, request, extra_context=None):
         context = {"dashboard": dashboard_sections(request), **(extra_context or {})}

@@ -5,7 +5,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class UserManager(BaseUserManager):
-    """Users log in by e-mail address; addresses are compared case-insensitively."""
+    """Users log in by e-mail address; addresses are compared case-insensitively.
+
+    An address is compared in its normalized form only (`normalize_email`), exactly: the login
+    lock-out counts failures on that same form, so no other spelling may reach the same user.
+    (The database's case-insensitive `iexact` would: PostgreSQL's UPPER() turns the long s "ſ"
+    into "S".)
+    """
 
     use_in_migrations = True
 
@@ -13,8 +19,12 @@ class UserManager(BaseUserManager):
     def normalize_email(cls, email: str | None) -> str:
         return (email or "").strip().lower()
 
+    def with_address(self, email: str | None):
+        """The user (at most one) known by this address, however it was spelled."""
+        return self.filter(email=self.normalize_email(email))
+
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=self.normalize_email(username))
+        return self.with_address(username).get()
 
     def _create_user(self, email, password, **extra_fields):
         if not email:

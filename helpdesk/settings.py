@@ -120,19 +120,46 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Bounded so that hashing a submitted password stays cheap.
+    {"NAME": "helpdesk.validators.MaximumLengthValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tickets:list"
 LOGOUT_REDIRECT_URL = "catalog:pricing"
 
-# Password guessing: lock an (e-mail, IP) pair out after 5 failures for 15 minutes.
-AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+# Password guessing (see helpdesk/auth.py): failures within the cool-off period pause logging in
+# for one identity (the normalized address) from one client address, for one client address
+# whatever identities it tries, and for one identity from addresses it never logged in from.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=20)
+LOGIN_IDENTITY_FAILURE_LIMIT = env.int("LOGIN_IDENTITY_FAILURE_LIMIT", default=20)
+if not 0 < LOGIN_FAILURE_LIMIT < min(LOGIN_IP_FAILURE_LIMIT, LOGIN_IDENTITY_FAILURE_LIMIT):
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT must be positive and lower than LOGIN_IP_FAILURE_LIMIT and "
+        "LOGIN_IDENTITY_FAILURE_LIMIT."
+    )
+# Reverse proxies in front of the web server that append the client's address to
+# X-Forwarded-For; 0: the peer's address is the client's.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = env.float("LOGIN_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "helpdesk.auth.login_identity"
+AXES_CLIENT_IP_CALLABLE = "helpdesk.auth.client_ip"
+AXES_HANDLER = "helpdesk.auth.LayeredLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "helpdesk.auth.lockout_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# E-mails anyone can ask for (sign-up links, password resets, invitations), per window of
+# ACCOUNT_EMAIL_LIMIT_MINUTES: at most so many to one address and asked from one client address.
+ACCOUNT_EMAIL_LIMIT_PER_ADDRESS = env.int("ACCOUNT_EMAIL_LIMIT_PER_ADDRESS", default=5)
+ACCOUNT_EMAIL_LIMIT_PER_IP = env.int("ACCOUNT_EMAIL_LIMIT_PER_IP", default=20)
+ACCOUNT_EMAIL_LIMIT_MINUTES = env.int("ACCOUNT_EMAIL_LIMIT_MINUTES", default=60)
+# A sign-up link finishes the sign-up within this many hours.
+ACCOUNT_SIGNUP_LINK_HOURS = env.int("ACCOUNT_SIGNUP_LINK_HOURS", default=24)
 
 # --- Internationalisation ---------------------------------------------------------------------
 

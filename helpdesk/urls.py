@@ -10,6 +10,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
     path("accounts/signup/", views.SignupView.as_view(), name="signup"),
+    path("accounts/signup/sent/", views.signup_sent, name="signup_sent"),
+    path("accounts/signup/<str:token>/", views.SignupFinishView.as_view(), name="signup_finish"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
@@ -23,6 +25,12 @@ urlpatterns = [
         "accounts/invitation/<uidb64>/<token>/",
         views.InvitationAcceptView.as_view(),
         name="account_invitation",
+    ),
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("support/", include("catalog.urls")),

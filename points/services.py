@@ -16,17 +16,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, Count, QuerySet, Sum, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import BigIntegerField, CharField, DateTimeField
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from helpdesk.models import User
@@ -44,7 +38,6 @@ from .models import (
     Lot,
     LotKind,
     Membership,
-    MembershipRole,
     Order,
     OrderStatus,
     PointPackage,
@@ -360,122 +353,9 @@ def _return_from_hold(
 # --- Accounts ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def account_sign_up(
-    *, email: str, password: str, account_name: str, first_name: str = "", last_name: str = ""
-) -> User:
-    """A new customer: the user and the account they own."""
-    user = User.objects.create_user(
-        email=email, password=password, first_name=first_name, last_name=last_name
-    )
-    account = Account.objects.create(name=account_name.strip() or user.email)
-    Membership.objects.create(account=account, user=user, role=MembershipRole.OWNER)
-    return user
-
-
 def account_for_user(user: User) -> Account | None:
     membership = Membership.objects.filter(user=user).select_related("account").first()
     return membership.account if membership else None
-
-
-class AccountError(Exception):
-    """An account-users operation was refused; nothing was changed. `str()` is fit to show."""
-
-
-def _require_owner(account: Account, user: User) -> None:
-    if not Membership.objects.filter(
-        account=account, user=user, role=MembershipRole.OWNER
-    ).exists():
-        raise AccountError(_("Only the account owner can manage its users."))
-
-
-def _send_invitation(user: User, account: Account, invited_by: User) -> None:
-    path = reverse(
-        "account_invitation",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
-    )
-    context = {
-        "user": user,
-        "account": account,
-        "invited_by": invited_by,
-        "invitation_url": settings.HELPDESK_BASE_URL.rstrip("/") + path,
-        "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-    }
-    message = EmailMultiAlternatives(
-        subject=render_to_string("emails/account_invitation_subject.txt", context).strip(),
-        body=render_to_string("emails/account_invitation.txt", context),
-        to=[user.email],
-    )
-    message.attach_alternative(
-        render_to_string("emails/account_invitation.html", context), "text/html"
-    )
-    message.send()
-
-
-@transaction.atomic
-def account_invite_user(
-    *,
-    account: Account,
-    email: str,
-    invited_by: User,
-    first_name: str = "",
-    last_name: str = "",
-) -> User:
-    """The owner invites a secondary user by e-mail; they set a password through a one-time link.
-
-    Inviting someone whose invitation is still unanswered sends the link again; a former user of
-    this account who was removed can be invited back.
-    """
-    _lock_account(account.pk)
-    _require_owner(account, invited_by)
-    email = User.objects.normalize_email(email)
-    if not email:
-        raise AccountError(_("An e-mail address is required."))
-    user = User.objects.filter(email__iexact=email).first()
-    membership = Membership.objects.filter(user=user).first() if user else None
-    if user is None:
-        user = User.objects.create_user(
-            email=email, password=None, first_name=first_name.strip(), last_name=last_name.strip()
-        )
-        Membership.objects.create(account=account, user=user, role=MembershipRole.MEMBER)
-    elif membership is not None and membership.account_id == account.pk:
-        if user.has_usable_password() or membership.role == MembershipRole.OWNER:
-            raise AccountError(_("%(email)s is already a user of this account.") % {"email": email})
-        # Still invited and not yet answered: the link is sent again below.
-    elif membership is not None or user.is_staff or user.is_active:
-        raise AccountError(
-            _("%(email)s can't be invited: the address belongs to another HelpDesk user.")
-            % {"email": email}
-        )
-    else:
-        # Removed from an account earlier: welcome them back; they choose a new password.
-        user.is_active = True
-        user.set_unusable_password()
-        user.save(update_fields=["is_active", "password"])
-        Membership.objects.create(account=account, user=user, role=MembershipRole.MEMBER)
-    # robust: a mail server that is down must not turn the committed invitation into an error
-    # page; the failure is logged and inviting the same address again sends the link again.
-    transaction.on_commit(lambda: _send_invitation(user, account, invited_by), robust=True)
-    return user
-
-
-@transaction.atomic
-def account_remove_user(*, account: Account, user: User, removed_by: User) -> None:
-    """The owner removes a secondary user: they can no longer log in; their tickets stay."""
-    _lock_account(account.pk)
-    _require_owner(account, removed_by)
-    membership = Membership.objects.filter(account=account, user=user).first()
-    if membership is None:
-        raise AccountError(_("This person is not a user of this account."))
-    if membership.role == MembershipRole.OWNER:
-        raise AccountError(_("The account owner can't be removed."))
-    membership.delete()
-    user.is_active = False
-    user.set_unusable_password()
-    user.save(update_fields=["is_active", "password"])
 
 
 # --- Credits: purchases, grants, adjustments --------------------------------------------------

@@ -106,3 +106,11 @@ def pytest_collection_modifyitems(items):
         if transactional and not kwargs.get("serialized_rollback"):
             kwargs.update(transaction=True, serialized_rollback=True)
             item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with an empty cache: the e-mail limits count there."""
+    from django.core.cache import cache
+
+    cache.clear()

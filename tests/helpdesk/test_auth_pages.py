@@ -1,12 +1,11 @@
-"""Sign up, log in, log out, password reset and change, and the lockout page, over HTTP."""
+"""Log in, log out, password reset and change, and the lockout page, over HTTP (signing up is in
+test_signup.py, the lock-out's rules in test_login_lockout.py)."""
 
 import re
 
 import pytest
 from django.core import mail
 
-from helpdesk.models import User
-from points.models import Membership, MembershipRole
 from tests.factories import PASSWORD, UserFactory
 from tests.html import attr, find, find_all, parse, text
 
@@ -14,18 +13,16 @@ pytestmark = pytest.mark.django_db
 
 PRICING = "/support/pricing/"
 NEW_PASSWORD = "a brand new passphrase 42"
+BASE_URL = "https://helpdesk.example.com"
 
 
-def signup_data(**overrides):
-    return {
-        "email": "Pat.Jones@Example.com",
-        "first_name": "Pat",
-        "last_name": "Jones",
-        "account_name": "Jones Hardware Ltd",
-        "password1": PASSWORD,
-        "password2": PASSWORD,
-        **overrides,
-    }
+@pytest.fixture(autouse=True)
+def base_url(settings):
+    settings.HELPDESK_BASE_URL = BASE_URL
+
+
+def reset_link(message) -> str:
+    return re.search(re.escape(BASE_URL) + r"(/accounts/reset/\S+/)", message.body).group(1)
 
 
 def is_logged_in(client) -> bool:
@@ -36,86 +33,6 @@ def is_logged_in(client) -> bool:
 
 def field_block(response, name: str):
     return find(parse(response.content), "div", id=f"field-{name}")
-
-
-# --- Sign up ------------------------------------------------------------------------------------
-
-
-def test_signup_page_asks_for_everything_an_account_needs(client):
-    root = parse(client.get("/accounts/signup/").content)
-
-    labels = [text(label) for label in find_all(find(root, "form"), "label")]
-    assert labels == [
-        "E-mail address",
-        "First name (optional)",
-        "Last name (optional)",
-        "Company or your name",
-        "Password",
-        "Password confirmation",
-    ]
-
-
-def test_signup_creates_the_user_their_account_and_owner_membership_and_logs_in(client):
-    response = client.post("/accounts/signup/", signup_data())
-
-    assert response.status_code == 302
-    assert response["Location"] == "/communication-center/support-points/"
-    user = User.objects.get(email="pat.jones@example.com")
-    assert (user.first_name, user.last_name) == ("Pat", "Jones")
-    assert user.check_password(PASSWORD)
-    membership = Membership.objects.select_related("account").get(user=user)
-    assert membership.role == MembershipRole.OWNER
-    assert membership.account.name == "Jones Hardware Ltd"
-    assert is_logged_in(client)
-
-
-def test_signup_welcomes_the_new_customer(client):
-    response = client.post("/accounts/signup/", signup_data())
-    assert response.status_code == 302
-
-    root = parse(client.get(PRICING).content)
-
-    message = find(root, "div", class_="message")
-    assert attr(message, "role") == "status"
-    assert "Your HelpDesk account is ready" in text(message)
-
-
-def test_signup_with_an_existing_email_in_another_case_is_refused_next_to_the_field(client):
-    UserFactory(email="pat.jones@example.com")
-
-    response = client.post("/accounts/signup/", signup_data(email="PAT.JONES@example.COM"))
-
-    assert response.status_code == 200
-    email_field = field_block(response, "email")
-    assert "An account with this e-mail address already exists." in text(email_field)
-    email_input = find(email_field, "input", name="email")
-    assert attr(email_input, "aria-invalid") == "true"
-    assert "id_email_error" in attr(email_input, "aria-describedby").split()
-    assert find(email_field, "ul", id="id_email_error")
-    # What the visitor typed is still there (passwords are never sent back).
-    assert attr(email_input, "value") == "PAT.JONES@example.COM"
-    assert attr(find(parse(response.content), "input", name="first_name"), "value") == "Pat"
-    account_input = find(parse(response.content), "input", name="account_name")
-    assert attr(account_input, "value") == "Jones Hardware Ltd"
-    assert User.objects.filter(email__iexact="pat.jones@example.com").count() == 1
-    assert Membership.objects.count() == 0
-    assert not is_logged_in(client)
-
-
-def test_signup_with_mismatched_passwords_shows_the_error_at_the_confirmation(client):
-    response = client.post("/accounts/signup/", signup_data(password2="something else 99"))
-
-    assert response.status_code == 200
-    assert "didn’t match" in text(field_block(response, "password2"))
-    assert not User.objects.exists()
-
-
-def test_logged_in_customer_is_not_offered_signup_again(client):
-    client.force_login(UserFactory())
-
-    response = client.get("/accounts/signup/")
-
-    assert response.status_code == 302
 
 
 # --- Log in and out -----------------------------------------------------------------------------
@@ -239,7 +156,7 @@ def test_password_reset_mails_a_link_that_sets_a_new_password(client):
     message = mail.outbox[0]
     assert message.to == ["pat@example.com"]
     assert message.subject == "Reset your HelpDesk password"
-    link = re.search(r"http://testserver(/accounts/reset/\S+/)", message.body).group(1)
+    link = reset_link(message)
 
     form_page = client.get(link, follow=True)
     assert "Choose a new password" in text(parse(form_page.content))
@@ -260,7 +177,7 @@ def test_password_reset_mails_a_link_that_sets_a_new_password(client):
 def test_password_reset_link_works_only_once(client):
     UserFactory(email="pat@example.com")
     client.post("/accounts/password_reset/", {"email": "pat@example.com"})
-    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    link = reset_link(mail.outbox[0])
     form_url = client.get(link, follow=True).redirect_chain[-1][0]
     client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
 
@@ -274,6 +191,59 @@ def test_password_reset_for_an_unknown_address_sends_nothing_and_reveals_nothing
 
     assert response["Location"] == "/accounts/password_reset/done/"
     assert mail.outbox == []
+
+
+def test_password_reset_links_use_the_public_address_whatever_host_the_request_names(
+    client, settings
+):
+    settings.ALLOWED_HOSTS = ["*"]
+    UserFactory(email="pat@example.com")
+
+    client.post(
+        "/accounts/password_reset/", {"email": "pat@example.com"}, HTTP_HOST="attacker.example"
+    )
+
+    assert reset_link(mail.outbox[0]).startswith("/accounts/reset/")
+    assert "attacker" not in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["\u017fam@example.com", "sam@example.com\x00", "s\u0430m@example.com", "a" * 1_000_000],
+    ids=["long s", "NUL", "cyrillic a", "huge"],
+)
+def test_password_reset_for_a_look_alike_or_malformed_address_sends_nothing(client, email):
+    UserFactory(email="sam@example.com")
+
+    response = client.post("/accounts/password_reset/", {"email": email})
+
+    assert response.status_code == 200
+    assert field_block(response, "email").children
+    assert mail.outbox == []
+
+
+def test_password_reset_with_invalid_utf8_is_a_form_error(client):
+    response = client.post(
+        "/accounts/password_reset/",
+        b"email=sam%FF@example.com",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    assert mail.outbox == []
+
+
+def test_a_new_password_is_bounded(client):
+    user = UserFactory(email="pat@example.com")
+    client.post("/accounts/password_reset/", {"email": "pat@example.com"})
+    form_url = client.get(reset_link(mail.outbox[0]), follow=True).redirect_chain[-1][0]
+    huge = "correct horse " * 5_000
+
+    response = client.post(form_url, {"new_password1": huge, "new_password2": huge})
+
+    assert "This password is too long" in text(field_block(response, "new_password2"))
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
 
 
 def test_password_change_keeps_the_form_on_error_and_changes_on_success(client):

@@ -1,9 +1,11 @@
 """A customer in a real browser: sign up, buy points, file a ticket, follow its points, reply with a
 file; and running short of points without losing what was typed."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -44,9 +46,14 @@ def test_sign_up_buy_points_file_a_ticket_and_reply_with_an_attachment(page, scr
     packages()
     page.set_viewport_size(DESKTOP)
 
-    # Sign up: the new account lands on its (empty) points page.
+    # Sign up: the address gets a link; the link finishes the account, which lands on its
+    # (empty) points page.
     page.goto("/accounts/signup/")
     page.get_by_label("E-mail address").fill("pat@example.com")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    link = re.search(r"http://[^/]+(/accounts/signup/\S+/)", mail.outbox[-1].body).group(1)
+    page.goto(link)
     page.get_by_label("First name").fill("Pat")
     page.get_by_label("Last name").fill("Jones")
     page.get_by_label("Company or your name").fill("Jones Hardware Ltd")

@@ -9,6 +9,7 @@ from django.utils import timezone
 from catalog.models import IssueCategory
 from helpdesk.models import User
 from points import services as ledger
+from points.accounts import account_sign_up
 from points.models import Account, PointPackage
 from tickets import services as tickets
 from tickets.notifications import notifications_suppressed
@@ -73,7 +74,7 @@ class Command(BaseCommand):
     def _customer(self, index, email, first, last, company, staff) -> None:
         if User.objects.filter(email=email).exists():
             return
-        user = ledger.account_sign_up(
+        user = account_sign_up(
             email=email,
             password=CUSTOMER_PASSWORD,
             first_name=first,

@@ -113,7 +113,8 @@ def expiry_chart(forecast: ExpiryForecast) -> ExpiryChart | None:
                 center=round(x + bar_width / 2, 2),
                 label=gettext("Later") if later else formats.date_format(month, "M"),
                 year=str(month.year) if not later and (index == 0 or month.month == 1) else "",
-                share=round(100 * points / top, 1),
+                # At least a sliver, so a month with a few points still shows a bar.
+                share=max(round(100 * points / top, 1), 1.0) if points else 0.0,
                 later=later,
             )
         )

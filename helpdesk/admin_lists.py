@@ -42,7 +42,7 @@ class BoundedDateHierarchyChangeList(ChangeList):
 
 
 class BoundedDateHierarchyMixin:
-    """For every ModelAdmin with a `date_hierarchy`."""
+    """Given to every ModelAdmin by the HelpDesk admin site (`HelpDeskAdminSite.register`)."""
 
     def get_changelist(self, request, **kwargs):
         return BoundedDateHierarchyChangeList

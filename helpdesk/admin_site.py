@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.admin_dashboard import dashboard_sections
 
+from .admin_lists import BoundedDateHierarchyMixin
 from .forms import AdminLoginForm
 
 # App and model names as staff should read them: {app label: (name, {model: name})}.
@@ -28,6 +29,14 @@ class HelpDeskAdminSite(admin.AdminSite):
     index_template = "admin/helpdesk/index.html"
     # The customers' address field: one identity, one login lock-out (see helpdesk.auth).
     login_form = AdminLoginForm
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every list with a date drill-down, third-party ones included, refuses impossible
+        dates instead of failing."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, BoundedDateHierarchyMixin):
+            admin_class = type(admin_class.__name__, (BoundedDateHierarchyMixin, admin_class), {})
+        super().register(model_or_iterable, admin_class, **options)
 
     def index(self, request, extra_context=None):
         context = {"dashboard": dashboard_sections(request), **(extra_context or {})}

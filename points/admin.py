@@ -15,7 +15,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.admin_lists import BoundedDateHierarchyMixin
 from helpdesk.numbers import parse_id
 
 from . import services
@@ -395,7 +394,7 @@ class HoldAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Entry)
-class EntryAdmin(BoundedDateHierarchyMixin, ReadOnlyAdmin):
+class EntryAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "account",
@@ -446,7 +445,7 @@ class PointPackageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(BoundedDateHierarchyMixin, ReadOnlyAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "account",

@@ -28,7 +28,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PricingKind
-from helpdesk.admin_lists import BoundedDateHierarchyMixin
 from helpdesk.models import User
 from helpdesk.numbers import parse_id
 from points.admin import AccountListFilter, ReadOnlyAdmin
@@ -836,7 +835,7 @@ def _local(moment):
 
 
 @admin.register(Notification)
-class NotificationAdmin(BoundedDateHierarchyMixin, ReadOnlyAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     """The e-mail outbox, to see what was sent to whom and what failed (sending is automatic)."""
 
     list_display = ["event", "account", "ticket", "created_at", "sent_at", "attempts", "last_error"]

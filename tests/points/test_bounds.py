@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
@@ -436,7 +437,12 @@ def test_a_package_within_bounds_is_saved(admin_client):
 
 # --- Admin lists: ids and dates in the query string ----------------------------------------------
 
-DATED_LISTS = ["/admin/points/entry/", "/admin/points/order/", "/admin/tickets/notification/"]
+# Every admin list with a date drill-down, django-axes' included: (list, date field).
+DATED_LISTS = [
+    (f"/admin/{model._meta.app_label}/{model._meta.model_name}/", model_admin.date_hierarchy)
+    for model, model_admin in admin.site._registry.items()
+    if model_admin.date_hierarchy
+]
 
 
 @pytest.mark.parametrize("changelist", DATED_LISTS)
@@ -464,7 +470,8 @@ DATED_LISTS = ["/admin/points/entry/", "/admin/points/order/", "/admin/tickets/n
 def test_an_impossible_date_in_a_list_drill_down_reloads_the_list_without_it(
     admin_client, changelist, query
 ):
-    response = admin_client.get(f"{changelist}?{query}")
+    changelist, field = changelist
+    response = admin_client.get(f"{changelist}?{query.replace('created_at', field)}")
 
     assert response.status_code == 302
     assert response["Location"] == f"{changelist}?e=1"
@@ -483,8 +490,9 @@ def test_the_earliest_and_latest_dates_a_drill_down_can_show_list_nothing(
     admin_client, changelist, query
 ):
     funded_account(100)
+    changelist, field = changelist
 
-    response = admin_client.get(f"{changelist}?{query}")
+    response = admin_client.get(f"{changelist}?{query.replace('created_at', field)}")
 
     assert response.status_code == 200
     assert not find_all(parse(response.content), "table", id="result_list")

@@ -4,7 +4,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from helpdesk.numbers import PointsField
+from core.numbers import PointsField
 
 from .models import CategoryGroup, IssueCategory, PricingKind
 

@@ -4,9 +4,9 @@ in the admin, and third-party apps are labelled in plain words."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import BoundedDateHierarchyMixin
 from tickets.admin_dashboard import dashboard_sections
 
-from .admin_lists import BoundedDateHierarchyMixin
 from .forms import AdminLoginForm
 
 # App and model names as staff should read them: {app label: (name, {model: name})}.

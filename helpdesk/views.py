@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import FormView
 
+from core.errors import HelpDeskError
 from points.accounts import (
     AccountError,
     SignupLinkInvalid,
@@ -178,7 +179,7 @@ def account_users(request):
     if form is not None and form.is_bound and form.is_valid():
         try:
             user = _invite(request, form.cleaned_data)
-        except AccountError as error:
+        except HelpDeskError as error:
             form.add_error("email", str(error))
         else:
             messages.success(
@@ -223,7 +224,7 @@ def account_user_remove(request, pk):
     email, invited = user.email, not user.has_usable_password()
     try:
         account_remove_user(account=account, user=user, removed_by=request.user)
-    except AccountError as error:
+    except HelpDeskError as error:
         messages.error(request, str(error))
         return redirect("account_users")
     if invited:

@@ -30,6 +30,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from core.errors import HelpDeskError
 from helpdesk.models import User
 
 from .models import Account, Membership, MembershipRole
@@ -42,12 +43,16 @@ _SIGNUP_SALT = "helpdesk.signup-link"
 _SIGNUP_TOKEN_MAX_LENGTH = 600
 
 
-class AccountError(Exception):
-    """An account-users operation was refused; nothing was changed. `str()` is fit to show."""
+class AccountError(HelpDeskError):
+    """An account-users operation was refused; nothing was changed."""
+
+    code = "account_refused"
 
 
-class SignupLinkInvalid(Exception):
+class SignupLinkInvalid(AccountError):
     """A sign-up link that is malformed, forged or older than ACCOUNT_SIGNUP_LINK_HOURS."""
+
+    code = "signup_link_invalid"
 
 
 # --- Who holds an address ---------------------------------------------------------------------

@@ -15,7 +15,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.numbers import parse_id
+from core.admin import ReadOnlyAdmin, admin_link, changelist_url
+from core.errors import HelpDeskError
+from core.numbers import parse_id
 
 from . import services
 from .admin_forms import AdjustPointsForm, GrantPointsForm, MarkOrderPaidForm, PointPackageForm
@@ -35,34 +37,6 @@ from .models import (
 )
 from .selectors import accounts_with_points, points_summary
 from .templatetags.points_format import signed_points
-
-
-def admin_link(obj, label=None):
-    """A link to `obj`'s admin page, or "—"."""
-    if obj is None:
-        return "—"
-    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, label if label is not None else obj)
-
-
-def changelist_url(model, **filters) -> str:
-    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-    if filters:
-        url += "?" + "&".join(f"{key}={value}" for key, value in filters.items())
-    return url
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that only services write: staff may look, never add, change or delete."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AccountListFilter(admin.SimpleListFilter):
@@ -293,7 +267,7 @@ class AccountAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 perform(account, form)
-            except services.LedgerError as error:
+            except HelpDeskError as error:
                 messages.error(request, str(error))
             else:
                 points = form.cleaned_data["points"]
@@ -519,7 +493,7 @@ class OrderAdmin(ReadOnlyAdmin):
                 lot = services.order_mark_paid(
                     order=order, payment_reference=reference, actor=request.user
                 )
-            except services.LedgerError as error:
+            except HelpDeskError as error:
                 messages.error(request, str(error))
             else:
                 message = gettext(

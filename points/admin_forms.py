@@ -7,8 +7,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.numbers import AmountField, PointsField, negative_points_limit
-from helpdesk.text import REASON_MAX_CHARS, BoundedTextField
+from core.numbers import AmountField, PointsField, negative_points_limit
+from core.text import REASON_MAX_CHARS, BoundedTextField
 
 from .models import PointPackage
 

@@ -43,8 +43,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.text import CONTROL_CHARACTERS
 from helpdesk.models import User
-from helpdesk.text import CONTROL_CHARACTERS
 
 from .models import Account, Order, PaymentBackend, PointPackage, WebhookEvent
 from .services import LedgerError, order_create, order_mark_paid
@@ -67,6 +67,8 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 class WebhookRejected(LedgerError):
     """The webhook request is not a valid, signed, fresh event for an existing order."""
+
+    code = "webhook_rejected"
 
 
 def payment_backend() -> str:

@@ -10,7 +10,7 @@ from django.db.models import Case, F, Min, OuterRef, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce, Least, TruncMonth
 from django.utils import timezone
 
-from helpdesk.numbers import points_limit
+from core.numbers import points_limit
 
 from .models import (
     Account,

@@ -23,9 +23,10 @@ from django.db.models.fields import BigIntegerField, CharField, DateTimeField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import HelpDeskError
+from core.numbers import BIGINT_MAX, points_limit
+from core.text import REASON_MAX_CHARS, TextRejected, text_check
 from helpdesk.models import User
-from helpdesk.numbers import BIGINT_MAX, points_limit
-from helpdesk.text import REASON_MAX_CHARS, TextRejected, text_check
 from tickets.notifications import notify_accounts
 
 from .models import (
@@ -46,28 +47,34 @@ from .models import (
 # --- Errors -----------------------------------------------------------------------------------
 
 
-class LedgerError(Exception):
-    """A points operation was refused; nothing was changed. `str()` is fit to show a person."""
+class LedgerError(HelpDeskError):
+    """A points operation was refused; nothing was changed."""
+
+    code = "ledger_refused"
 
 
 class InvalidAmount(LedgerError):
-    pass
+    code = "invalid_amount"
 
 
 class InvalidExpiry(LedgerError):
-    pass
+    code = "invalid_expiry"
 
 
 class ReasonRequired(LedgerError):
+    code = "reason_required"
+
     def __init__(self):
         super().__init__(_("A reason is required for this change of points."))
 
 
 class InvalidReason(LedgerError):
-    pass
+    code = "invalid_reason"
 
 
 class InsufficientPoints(LedgerError):
+    code = "insufficient_points"
+
     def __init__(self, *, required: int, available: int):
         self.required = required
         self.available = available
@@ -82,15 +89,17 @@ class InsufficientPoints(LedgerError):
 
 
 class PaymentReferenceConflict(LedgerError):
-    pass
+    code = "payment_reference_conflict"
 
 
 class HoldConflict(LedgerError):
     """The hold is not in a state that allows the operation (e.g. settling a returned hold)."""
 
+    code = "hold_conflict"
+
 
 class OrderNotPayable(LedgerError):
-    pass
+    code = "order_not_payable"
 
 
 # --- Helpers ----------------------------------------------------------------------------------

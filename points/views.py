@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import HelpDeskError
+from core.pagination import paginate
 from helpdesk.decorators import customer_required
-from helpdesk.pagination import paginate
 
 from . import selectors
 from .charts import expiry_chart
@@ -29,7 +30,7 @@ from .payments import (
     payment_backend,
     webhook_receive,
 )
-from .services import LedgerError, OrderNotPayable, PaymentReferenceConflict, order_cancel
+from .services import OrderNotPayable, PaymentReferenceConflict, order_cancel
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ def buy(request):
                 order = order_checkout(
                     account=account, package=form.cleaned_data["package"], actor=request.user
                 )
-            except LedgerError as error:
+            except HelpDeskError as error:
                 messages.error(request, str(error))
             else:
                 if order.status == OrderStatus.PAID:
@@ -216,7 +217,7 @@ def order_cancel_view(request, pk):
     order = get_object_or_404(selectors.orders_for_account(account=request.account), pk=pk)
     try:
         order_cancel(order=order)
-    except LedgerError as error:
+    except HelpDeskError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Order #%(id)s is cancelled.") % {"id": order.pk})

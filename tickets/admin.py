@@ -3,7 +3,7 @@ status moves and the cost panel.
 
 The ticket's own fields are never edited through a model form: every change is a small form
 posting to its own admin URL, which calls one `tickets.services` function. A refusal
-(`TicketError` or `points.services.LedgerError`) is shown as an error message and changes
+(any `core.errors.HelpDeskError`) is shown as an error message and changes
 nothing; the page is shown again with what was typed.
 """
 
@@ -28,12 +28,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PricingKind
+from core.admin import ReadOnlyAdmin
+from core.errors import HelpDeskError
+from core.numbers import parse_id
 from helpdesk.models import User
-from helpdesk.numbers import parse_id
-from points.admin import AccountListFilter, ReadOnlyAdmin
+from points.admin import AccountListFilter
 from points.models import HoldStatus
 from points.selectors import points_available
-from points.services import InsufficientPoints, LedgerError
+from points.services import InsufficientPoints
 
 from . import services
 from .admin_forms import (
@@ -526,7 +528,7 @@ class TicketAdmin(admin.ModelAdmin):
             except InsufficientPoints as error:
                 messages.error(request, str(error))
                 extra["shortfall"] = self._shortfall(ticket, error, form)
-            except (LedgerError, services.TicketError) as error:
+            except HelpDeskError as error:
                 messages.error(request, str(error))
             else:
                 self.log_change(request, ticket, str(message))

@@ -3,9 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.numbers import PointsField, WholeNumberField
+from core.text import REASON_MAX_CHARS, BoundedTextField
 from helpdesk.models import User
-from helpdesk.numbers import PointsField, WholeNumberField
-from helpdesk.text import REASON_MAX_CHARS, BoundedTextField
 
 from .models import TicketStatus
 from .services import MANUAL_TRANSITIONS, MAX_LOGGED_MINUTES, message_max_chars

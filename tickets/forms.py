@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.models import CategoryGroup
-from helpdesk.text import REASON_MAX_CHARS, BoundedTextField
+from core.text import REASON_MAX_CHARS, BoundedTextField
 
 from .models import TicketStatus
 from .selectors import ACTIVE

@@ -13,8 +13,8 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.numbers import parse_id
 from helpdesk.models import User
-from helpdesk.numbers import parse_id
 from points.models import Account, Hold, HoldStatus
 
 from .models import (

@@ -24,8 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import IssueCategory, PricingKind
+from core.errors import HelpDeskError
+from core.text import REASON_MAX_CHARS, TextRejected, text_check
 from helpdesk.models import User
-from helpdesk.text import REASON_MAX_CHARS, TextRejected, text_check
 from points import services as ledger
 from points.models import Account, Hold, HoldStatus
 from points.selectors import points_available
@@ -78,20 +79,24 @@ MANUAL_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-class TicketError(Exception):
-    """A ticket operation was refused; nothing was changed. `str()` is fit to show a person."""
+class TicketError(HelpDeskError):
+    """A ticket operation was refused; nothing was changed."""
+
+    code = "ticket_refused"
 
 
 class TransitionNotAllowed(TicketError):
-    pass
+    code = "transition_not_allowed"
 
 
 class CostOutOfBounds(TicketError):
-    pass
+    code = "cost_out_of_bounds"
 
 
 class ReconsiderationPending(TicketError):
     """The customer's reconsideration request must be decided before the ticket is resolved."""
+
+    code = "reconsideration_pending"
 
 
 def _lock_account(account_id: int) -> None:
@@ -106,7 +111,7 @@ def _lock_ticket(ticket: Ticket) -> Ticket:
 
 
 def _text(value: str, *, max_length, label: str, strip: bool = True) -> str:
-    """`helpdesk.text.text_check`, refusing as a TicketError."""
+    """`core.text.text_check`, refusing as a TicketError."""
     try:
         return text_check(value, max_length=max_length, label=label, strip=strip)
     except TextRejected as error:
@@ -258,7 +263,7 @@ def _add_message(
 
 
 class AttachmentRejected(TicketError):
-    pass
+    code = "attachment_rejected"
 
 
 TEXT = "text"

@@ -5,7 +5,7 @@ Each calls the service its management command calls.
 
 from celery import shared_task
 
-from helpdesk.celery import JOB_OPTIONS
+from core.jobs import JOB_OPTIONS
 
 from . import notifications, services
 

@@ -16,11 +16,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.selectors import catalog_groups_active
+from core.errors import HelpDeskError
+from core.pagination import paginate
 from helpdesk.decorators import customer_required
-from helpdesk.pagination import paginate
 from points.models import HoldStatus
 from points.selectors import points_summary
-from points.services import InsufficientPoints, LedgerError
+from points.services import InsufficientPoints
 
 from . import selectors, services
 from .forms import (
@@ -111,7 +112,7 @@ def ticket_new(request):
                     # The refusal shows how HotRush made the price: "80 points: 40 × 2".
                     hotrush_base_price = data["category"].capture_points
                 request.session[DRAFT_SESSION_KEY] = form.draft()
-            except (services.TicketError, LedgerError) as error:
+            except HelpDeskError as error:
                 form.add_error(None, str(error))
             else:
                 request.session.pop(DRAFT_SESSION_KEY, None)
@@ -217,7 +218,7 @@ def ticket_reply(request, pk):
             body=form.cleaned_data["body"],
             attachments=form.cleaned_data["attachments"],
         )
-    except (services.TicketError, LedgerError) as error:
+    except HelpDeskError as error:
         return _refused(request, ticket, error)
     text = (
         _("Your reply is sent; the ticket is reopened.")
@@ -237,7 +238,7 @@ def ticket_cancel(request, pk):
         return render(request, "tickets/confirm_cancel.html", {"page": page, "ticket": ticket})
     try:
         services.ticket_cancel(ticket=ticket, actor=request.user)
-    except (services.TicketError, LedgerError) as error:
+    except HelpDeskError as error:
         return _refused(request, ticket, error)
     hold = page.hold
     if hold is not None and hold.amount:
@@ -257,7 +258,7 @@ def ticket_drop_urgency(request, pk):
     ticket = _ticket_or_404(request, pk)
     try:
         services.ticket_drop_urgency(ticket=ticket, actor=request.user)
-    except (services.TicketError, LedgerError) as error:
+    except HelpDeskError as error:
         return _refused(request, ticket, error)
     return _done(request, ticket, _("The ticket is no longer HotRush; the surcharge is returned."))
 
@@ -268,7 +269,7 @@ def ticket_accept_quote(request, pk):
     ticket = _ticket_or_404(request, pk)
     try:
         services.ticket_accept_quote(ticket=ticket, actor=request.user)
-    except (services.TicketError, LedgerError) as error:
+    except HelpDeskError as error:
         return _refused(request, ticket, error)
     return _done(request, ticket, _("You accepted the quote; its points are captured."))
 
@@ -283,7 +284,7 @@ def ticket_decline_quote(request, pk):
         return render(request, "tickets/confirm_decline.html", {"page": page, "ticket": ticket})
     try:
         services.ticket_decline_quote(ticket=ticket, actor=request.user)
-    except (services.TicketError, LedgerError) as error:
+    except HelpDeskError as error:
         return _refused(request, ticket, error)
     return _done(request, ticket, _("You declined the quote; the ticket is cancelled at no cost."))
 
@@ -299,7 +300,7 @@ def ticket_reconsider(request, pk):
         services.ticket_request_reconsideration(
             ticket=ticket, actor=request.user, message=form.cleaned_data["message"]
         )
-    except (services.TicketError, LedgerError) as error:
+    except HelpDeskError as error:
         return _refused(request, ticket, error)
     return _done(
         request,

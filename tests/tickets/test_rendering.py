@@ -63,11 +63,15 @@ PATHOLOGICAL = {
 def test_pathological_text_renders_within_a_small_cpu_budget(body):
     assert len(body) <= SIZE + 10
 
-    started = time.process_time()
-    html = render_markdown(body)
-    spent = time.process_time() - started
+    # The best of three runs: a quadratic renderer costs seconds every time, while a pause of the
+    # shared machine (another process, the collector) only slows one run.
+    spent = []
+    for _ in range(3):
+        started = time.process_time()
+        html = render_markdown(body)
+        spent.append(time.process_time() - started)
 
-    assert spent < CPU_BUDGET_SECONDS, f"{spent:.3f} s"
+    assert min(spent) < CPU_BUDGET_SECONDS, f"{min(spent):.3f} s"
     assert html
 
 

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client, override_settings
 
-from helpdesk.text import REASON_MAX_CHARS
+from core.text import REASON_MAX_CHARS
 from points.models import Entry
 from points.services import LedgerError, points_adjust, points_grant
 from tests.admin_support import (

@@ -1,4 +1,5 @@
-"""Admin lists whose date drill-down refuses impossible dates instead of failing.
+"""Admin helpers every app's admin uses: read-only lists, links between admin pages, and lists
+whose date drill-down refuses impossible dates instead of failing.
 
 Django's `date_hierarchy` turns `?created_at__year=9999` into a range ending in year 10000, and a
 year of twenty digits into an overflow: both answer 500. Here such a date is refused the way Django
@@ -7,8 +8,11 @@ refuses any other bad filter: the list reloads without it and says so.
 
 from datetime import date
 
+from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.urls import reverse
+from django.utils.html import format_html
 
 # The drill-down also reads the day after the chosen period, which must exist too.
 LATEST_YEAR = date.max.year - 1
@@ -46,3 +50,31 @@ class BoundedDateHierarchyMixin:
 
     def get_changelist(self, request, **kwargs):
         return BoundedDateHierarchyChangeList
+
+
+def admin_link(obj, label=None):
+    """A link to `obj`'s admin page, or "—"."""
+    if obj is None:
+        return "—"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label if label is not None else obj)
+
+
+def changelist_url(model, **filters) -> str:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    if filters:
+        url += "?" + "&".join(f"{key}={value}" for key, value in filters.items())
+    return url
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only services write: staff may look, never add, change or delete."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

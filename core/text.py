@@ -16,6 +16,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .errors import HelpDeskError
+
 # A reason, note, comment or other short text that is not a message of the thread.
 REASON_MAX_CHARS = 4000
 
@@ -26,8 +28,10 @@ CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 Limit = int | Callable[[], int]
 
 
-class TextRejected(ValueError):
-    """The text can't be stored; `str()` is fit to show a person."""
+class TextRejected(HelpDeskError, ValueError):
+    """The text can't be stored."""
+
+    code = "invalid_text"
 
 
 def normalize_newlines(value: str) -> str:

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from core.errors import HelpDeskError
 from helpdesk.models import User
 
+from .locks import lock_account
 from .models import Account, Membership, MembershipRole
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def _lock_address(email: str) -> User | None:
         return None
     membership = Membership.objects.filter(user=user).only("account_id").first()
     if membership is not None:
-        Account.objects.select_for_update().get(pk=membership.account_id)
+        lock_account(membership.account_id)
     return User.objects.select_for_update().filter(pk=user.pk).first()
 
 
@@ -236,7 +237,7 @@ def account_invite_user(
     belongs to no account (e.g. removed from one earlier) can be invited. An address in use
     elsewhere is refused without saying whose it is.
     """
-    Account.objects.select_for_update().get(pk=account.pk)
+    lock_account(account.pk)
     _require_owner(account, invited_by)
     email = User.objects.normalize_email(email)
     if not email:
@@ -284,7 +285,7 @@ def account_remove_user(*, account: Account, user: User, removed_by: User) -> No
     points…) stays, deactivated and without a password, for that history; their address is still
     free to sign up with or to be invited elsewhere.
     """
-    Account.objects.select_for_update().get(pk=account.pk)
+    lock_account(account.pk)
     _require_owner(account, removed_by)
     membership = Membership.objects.filter(account=account, user=user).first()
     if membership is None:

@@ -29,6 +29,7 @@ from core.text import REASON_MAX_CHARS, TextRejected, text_check
 from helpdesk.models import User
 from tickets.notifications import notify_accounts
 
+from .locks import lock_account, lock_accounts
 from .models import (
     Account,
     Entry,
@@ -150,13 +151,9 @@ def _require_reason(reason: str) -> str:
     return reason
 
 
-def _lock_account(account_id: int) -> Account:
-    return Account.objects.select_for_update().get(pk=account_id)
-
-
 def _lock_hold(ticket) -> Hold:
     """The ticket's hold, read after its account is locked. Raises HoldConflict if there is none."""
-    _lock_account(ticket.account_id)
+    lock_account(ticket.account_id)
     hold = Hold.objects.filter(ticket_id=ticket.pk).first()
     if hold is None:
         raise HoldConflict(_("No points are captured for this ticket."))
@@ -391,7 +388,7 @@ def points_purchase(
     payment_reference = (payment_reference or "").strip()
     if not payment_reference:
         raise LedgerError(_("A payment reference is required for a purchase."))
-    account = _lock_account(account.pk)
+    account = lock_account(account.pk)
     at = at or timezone.now()
     existing = Lot.objects.filter(payment_reference=payment_reference).first()
     if existing is not None:
@@ -443,7 +440,7 @@ def points_grant(
     """
     validate_points(points)
     reason = _require_reason(reason)
-    account = _lock_account(account.pk)
+    account = lock_account(account.pk)
     at = at or timezone.now()
     if expires_at is None:
         expires_at = purchase_lot_expiry(at)
@@ -472,7 +469,7 @@ def points_adjust(
         raise InvalidAmount(_("An adjustment must be a non-zero whole number of points."))
     validate_points(abs(points))
     reason = _require_reason(reason)
-    account = _lock_account(account.pk)
+    account = lock_account(account.pk)
     at = at or timezone.now()
     if points > 0:
         _lot, entry = _credit_lot(
@@ -515,7 +512,7 @@ def hold_capture(
     must go through `hold_change`.
     """
     validate_points(points, allow_zero=True)
-    account = _lock_account(ticket.account_id)
+    account = lock_account(ticket.account_id)
     at = at or timezone.now()
     # Read after the lock: a capture of the same ticket that held the lock is visible now.
     existing = Hold.objects.filter(ticket_id=ticket.pk).first()
@@ -685,7 +682,7 @@ def order_mark_paid(
     payment_reference = (payment_reference or "").strip()
     if not payment_reference:
         raise LedgerError(_("A payment reference is required to mark an order paid."))
-    _lock_account(order.account_id)
+    lock_account(order.account_id)
     at = at or timezone.now()
     order = Order.objects.get(pk=order.pk)
     if order.status == OrderStatus.PAID:
@@ -720,7 +717,7 @@ def order_mark_paid(
 
 @transaction.atomic
 def order_cancel(*, order: Order) -> Order:
-    _lock_account(order.account_id)
+    lock_account(order.account_id)
     order = Order.objects.get(pk=order.pk)
     if order.status == OrderStatus.PAID:
         raise OrderNotPayable(_("A paid order cannot be cancelled."))
@@ -799,8 +796,7 @@ def _keyset(operator: str, key: tuple[datetime, int]) -> RawSQL:
 
 @transaction.atomic
 def _expire_batch(batch, *, at: datetime) -> ExpiryResult:
-    locked = Account.objects.filter(id__in=batch.values("account_id")).order_by("id")
-    list(locked.select_for_update().values_list("id", flat=True))
+    lock_accounts(Account.objects.filter(id__in=batch.values("account_id")))
     rows = batch.filter(remaining__gt=0).values_list(
         "account_id",
         Value(EntryKind.EXPIRE, output_field=CharField()),
@@ -863,8 +859,7 @@ def _remind_batch(*, at: datetime, until: datetime, batch_size: int) -> tuple[in
     if not candidates:
         return 0, ReminderResult()
     batch = due.filter(id__in=candidates)
-    locked = Account.objects.filter(id__in=batch.values("account_id")).order_by("id")
-    list(locked.select_for_update().values_list("id", flat=True))
+    lock_accounts(Account.objects.filter(id__in=batch.values("account_id")))
     lots = list(batch.order_by("account_id", "expires_at", "id").only("id", "account_id"))
     Lot.objects.filter(id__in=[lot.id for lot in lots]).update(reminded_at=timezone.now())
     by_account: dict[int, list[Lot]] = defaultdict(list)

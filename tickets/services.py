@@ -28,6 +28,7 @@ from core.errors import HelpDeskError
 from core.text import REASON_MAX_CHARS, TextRejected, text_check
 from helpdesk.models import User
 from points import services as ledger
+from points.locks import lock_account
 from points.models import Account, Hold, HoldStatus
 from points.selectors import points_available
 
@@ -99,14 +100,9 @@ class ReconsiderationPending(TicketError):
     code = "reconsideration_pending"
 
 
-def _lock_account(account_id: int) -> None:
-    """Take the account's row lock first, as every ledger operation does (one lock order)."""
-    Account.objects.select_for_update().filter(pk=account_id).first()
-
-
 def _lock_ticket(ticket: Ticket) -> Ticket:
     """The ticket row, locked and fresh (after its account, in the ledger's lock order)."""
-    _lock_account(ticket.account_id)
+    lock_account(ticket.account_id)
     return Ticket.objects.select_for_update().select_related("category").get(pk=ticket.pk)
 
 
@@ -387,7 +383,7 @@ def ticket_file(
     attachments = attachments_check(attachments)
     base_price = category.capture_points
     waits_for_quote = base_price is None or quote_first
-    _lock_account(account.pk)
+    lock_account(account.pk)
     ticket = Ticket.objects.create(
         account=account,
         filed_by=filed_by,

@@ -5,6 +5,7 @@ what a new ticket holds and within which bounds its cost moves; and that a new k
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.template import Context, Template
 
 from catalog import pricing
 from catalog.admin import price_columns_help
@@ -98,6 +99,15 @@ def test_each_kind_reads_holds_and_bounds_its_price(kind):
     assert priced.cost_bounds == bounds
     assert priced.pricing.logs_time is logs_time
     assert priced.pricing.waits_for_quote is waits_for_quote
+
+
+@pytest.mark.parametrize("kind", EXPECTED)
+def test_templates_show_a_price_in_words_with_the_price_text_filter(kind):
+    template = Template("{% load catalog_pricing %}{{ category|price_text }}")
+
+    shown = template.render(Context({"category": category(kind, **EXPECTED[kind][1])}))
+
+    assert shown == EXPECTED[kind][3]
 
 
 def test_a_free_fixed_price_reads_free_but_a_zero_minimum_or_range_does_not():

@@ -1,27 +1,35 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils.functional import lazy
+from django.utils.text import get_text_list
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from core.numbers import PointsField
 
-from .models import CategoryGroup, IssueCategory, PricingKind
+from .models import CategoryGroup, IssueCategory
+from .pricing import kinds_by_columns
 
-# Which price fields each pricing kind uses; the others must stay empty (the model's CHECK
-# constraint says the same, this gives the error next to the field instead of a database error).
-PRICE_FIELDS = {
-    PricingKind.FIXED: {"points"},
-    PricingKind.MINIMUM: {"points"},
-    PricingKind.RANGE: {"points", "max_points"},
-    PricingKind.HOURLY: {"hourly_rate"},
-    PricingKind.UPON_REQUEST: set(),
-}
-# Minimums above the fields' own, 0.
-MINIMUM_VALUE = {"hourly_rate": 1}
+
+def price_columns_help() -> str:
+    """Which price fields each pricing kind uses, from the pricing table."""
+    uses = []
+    for columns, kinds in kinds_by_columns():
+        names = get_text_list([f"“{kind.name}”" for kind in kinds], gettext("and"))
+        fields = [f"“{IssueCategory._meta.get_field(column).verbose_name}”" for column in columns]
+        uses.append(
+            ngettext("%(kinds)s uses %(fields)s", "%(kinds)s use %(fields)s", len(kinds))
+            % {"kinds": names, "fields": get_text_list(fields, gettext("and")) or gettext("none")}
+        )
+    return gettext("%(uses)s. A change applies to tickets filed afterwards.") % {
+        "uses": "; ".join(uses)
+    }
 
 
 class IssueCategoryForm(forms.ModelForm):
+    """The model checks the price fields against the kind (catalog.pricing), next to each field."""
+
     class Meta:
         model = IssueCategory
         fields = [
@@ -40,32 +48,6 @@ class IssueCategoryForm(forms.ModelForm):
             "max_points": PointsField,
             "hourly_rate": PointsField,
         }
-
-    def clean(self):
-        cleaned = super().clean()
-        kind = cleaned.get("pricing_kind")
-        if kind not in PRICE_FIELDS:
-            return cleaned
-        kind_label = PricingKind(kind).label
-        for field in ("points", "max_points", "hourly_rate"):
-            if field in self.errors:
-                continue  # already refused as typed (not a number, out of bounds)
-            value = cleaned.get(field)
-            if field in PRICE_FIELDS[kind] and value is None:
-                self.add_error(field, _("Required for “%(kind)s” pricing.") % {"kind": kind_label})
-            elif field not in PRICE_FIELDS[kind] and value is not None:
-                self.add_error(
-                    field, _("Leave empty for “%(kind)s” pricing.") % {"kind": kind_label}
-                )
-            elif field in MINIMUM_VALUE and value is not None and value < MINIMUM_VALUE[field]:
-                self.add_error(
-                    field,
-                    _("Must be at least %(minimum)s.") % {"minimum": MINIMUM_VALUE[field]},
-                )
-        low, high = cleaned.get("points"), cleaned.get("max_points")
-        if kind == PricingKind.RANGE and low is not None and high is not None and high <= low:
-            self.add_error("max_points", _("Must be greater than the low end of the range."))
-        return cleaned
 
 
 class IssueCategoryInline(admin.TabularInline):
@@ -144,11 +126,7 @@ class IssueCategoryAdmin(admin.ModelAdmin):
             _("Price"),
             {
                 "fields": ["pricing_kind", ("points", "max_points"), "hourly_rate"],
-                "description": _(
-                    "Fixed and minimum prices use “points”; a range uses “points” to “maximum "
-                    "points”; hourly pricing uses “points per hour”; “upon request” uses none. "
-                    "A change applies to tickets filed afterwards."
-                ),
+                "description": lazy(price_columns_help, str)(),
             },
         ),
     ]

@@ -1,6 +1,16 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from .pricing import (
+    KIND_MAX_LENGTH,
+    KindPricing,
+    PricingKind,
+    price_constraint,
+    price_errors,
+    pricing_of,
+)
 
 
 class CategoryGroupQuerySet(models.QuerySet):
@@ -24,14 +34,6 @@ class CategoryGroup(models.Model):
         return self.name
 
 
-class PricingKind(models.TextChoices):
-    FIXED = "fixed", _("fixed")
-    MINIMUM = "minimum", _("from (minimum)")
-    RANGE = "range", _("range")
-    HOURLY = "hourly", _("per hour")
-    UPON_REQUEST = "upon_request", _("upon request")
-
-
 class IssueCategoryQuerySet(models.QuerySet):
     def active(self):
         """Categories customers may choose: active themselves and in an active group."""
@@ -47,7 +49,9 @@ class IssueCategory(models.Model):
     name = models.CharField(_("name"), max_length=200)
     position = models.PositiveIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
-    pricing_kind = models.CharField(_("pricing"), max_length=20, choices=PricingKind.choices)
+    pricing_kind = models.CharField(
+        _("pricing"), max_length=KIND_MAX_LENGTH, choices=PricingKind.choices
+    )
     points = models.BigIntegerField(
         _("points"),
         null=True,
@@ -73,77 +77,45 @@ class IssueCategory(models.Model):
                 condition=Q(points__isnull=True) | Q(points__gte=0),
                 name="category_points_not_negative",
             ),
-            models.CheckConstraint(
-                condition=Q(
-                    pricing_kind__in=[PricingKind.FIXED, PricingKind.MINIMUM],
-                    points__isnull=False,
-                    max_points__isnull=True,
-                    hourly_rate__isnull=True,
-                )
-                | Q(
-                    pricing_kind=PricingKind.RANGE,
-                    points__isnull=False,
-                    max_points__isnull=False,
-                    max_points__gt=models.F("points"),
-                    hourly_rate__isnull=True,
-                )
-                | Q(
-                    pricing_kind=PricingKind.HOURLY,
-                    points__isnull=True,
-                    max_points__isnull=True,
-                    # Spelled out: a NULL rate makes "rate > 0" unknown, which a CHECK lets pass.
-                    hourly_rate__isnull=False,
-                    hourly_rate__gt=0,
-                )
-                | Q(
-                    pricing_kind=PricingKind.UPON_REQUEST,
-                    points__isnull=True,
-                    max_points__isnull=True,
-                    hourly_rate__isnull=True,
-                ),
-                name="category_price_matches_kind",
-            ),
+            price_constraint(),
         ]
 
     def __str__(self):
         return self.name
 
+    def clean_fields(self, exclude=None):
+        """Each field, then the price columns against the kind's entry in the pricing table.
+
+        Here rather than in clean(): `exclude` names the fields a form already refused as typed
+        or doesn't edit, which the price check leaves alone (one error per field).
+        """
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.error_dict
+        else:
+            errors = {}
+        for column, error in price_errors(self, skip={*(exclude or ()), *errors}).items():
+            errors[column] = [error]
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def pricing(self) -> KindPricing:
+        """This category's entry in the pricing table (catalog.pricing)."""
+        return pricing_of(self)
+
     @property
     def price_label(self) -> str:
-        """The price as customers see it.
-
-        "40", "from 120", "60–2040", "60 / hour" or "upon request".
-        """
-        match self.pricing_kind:
-            case PricingKind.FIXED:
-                return str(self.points)
-            case PricingKind.MINIMUM:
-                return _("from %(points)s") % {"points": self.points}
-            case PricingKind.RANGE:
-                return f"{self.points}–{self.max_points}"
-            case PricingKind.HOURLY:
-                return _("%(rate)s / hour") % {"rate": self.hourly_rate}
-            case _:
-                return str(_("upon request"))
+        """The price as the price list shows it: "40", "from 120", "60–2040", "60 / hour"…"""
+        return self.pricing.label_for(self)
 
     @property
     def capture_points(self) -> int | None:
         """Points a new ticket captures; None when the ticket must wait for a quote."""
-        match self.pricing_kind:
-            case PricingKind.FIXED | PricingKind.MINIMUM | PricingKind.RANGE:
-                return self.points
-            case PricingKind.HOURLY:
-                return self.hourly_rate
-            case _:
-                return None
+        return self.pricing.capture_for(self)
 
     @property
     def cost_bounds(self) -> tuple[int, int | None] | None:
         """(minimum, maximum or None) that staff cost changes stay within without an override."""
-        match self.pricing_kind:
-            case PricingKind.MINIMUM:
-                return (self.points, None)
-            case PricingKind.RANGE:
-                return (self.points, self.max_points)
-            case _:
-                return None
+        return self.pricing.bounds_for(self)

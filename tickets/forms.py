@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.models import CategoryGroup
+from catalog.pricing import price_text
 from core.text import REASON_MAX_CHARS, BoundedTextField
 
 from .models import TicketStatus
@@ -18,7 +19,6 @@ from .services import (
     attachments_check,
     message_max_chars,
 )
-from .templatetags.tickets_format import price_text
 
 
 class MultipleFileInput(forms.FileInput):

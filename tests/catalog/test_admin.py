@@ -192,6 +192,114 @@ def test_support_staff_can_look_but_not_change_the_catalog(client):
     assert CategoryGroup.objects.filter(pk=category.group_id, is_active=True).exists()
 
 
+# --- Prices checked through the pricing table --------------------------------------------------
+
+VALID_PRICES = {
+    "fixed": ("fixed", {"points": "40"}),
+    "minimum": ("from (minimum)", {"points": "120"}),
+    "range": ("range", {"points": "60", "max_points": "2040"}),
+    "hourly": ("per hour", {"hourly_rate": "60"}),
+    "upon_request": ("upon request", {}),
+}
+PRICE_COLUMNS = ["points", "max_points", "hourly_rate"]
+
+
+def _price_errors(response) -> dict[str, str]:
+    root = parse(response.content)
+    return {
+        column: text(errors)
+        for column in PRICE_COLUMNS
+        for errors in find_all(root, "ul", id=f"id_{column}_error")
+    }
+
+
+@pytest.mark.parametrize("kind", VALID_PRICES)
+@pytest.mark.parametrize("column", PRICE_COLUMNS)
+def test_the_admin_refuses_each_column_that_does_not_fit_the_kind(manager, kind, column):
+    name, price = VALID_PRICES[kind]
+    typed = dict(price)
+    if column in price:
+        del typed[column]
+        expected = f"Required for “{name}” pricing."
+    else:
+        typed[column] = "7"
+        expected = f"Leave empty for “{name}” pricing."
+
+    response = manager.post(
+        CATEGORIES + "add/", category_form(CategoryGroupFactory(), pricing_kind=kind, **typed)
+    )
+
+    assert response.status_code == 200
+    assert _price_errors(response) == {column: expected}
+    assert not IssueCategory.objects.filter(name="Custom work").exists()
+
+
+@pytest.mark.parametrize("kind", VALID_PRICES)
+def test_the_admin_saves_a_valid_price_of_each_kind(manager, kind):
+    response = manager.post(
+        CATEGORIES + "add/",
+        category_form(CategoryGroupFactory(), pricing_kind=kind, **VALID_PRICES[kind][1]),
+    )
+
+    assert response.status_code == 302
+    assert IssueCategory.objects.get(name="Custom work").pricing_kind == kind
+
+
+@pytest.mark.parametrize("typed", ["abc", "-1", "1e5"])
+def test_a_price_refused_as_typed_gets_that_one_error_only(manager, typed):
+    response = manager.post(
+        CATEGORIES + "add/",
+        category_form(CategoryGroupFactory(), pricing_kind="range", points=typed, max_points="5"),
+    )
+
+    errors = find(parse(response.content), "ul", id="id_points_error")
+    assert len(find_all(errors, "li")) == 1
+    assert "Required" not in text(errors)
+    assert "max_points" not in _price_errors(response)
+
+
+def test_the_group_page_refuses_a_category_price_that_does_not_fit_its_kind(manager):
+    group = CategoryGroupFactory()
+    category = IssueCategoryFactory(group=group, name="Audit", points=40)
+
+    response = manager.post(
+        GROUPS + f"{group.pk}/change/",
+        {
+            "name": group.name,
+            "position": group.position,
+            "is_active": "on",
+            "categories-TOTAL_FORMS": "1",
+            "categories-INITIAL_FORMS": "1",
+            "categories-0-id": category.pk,
+            "categories-0-group": group.pk,
+            "categories-0-name": "Audit",
+            "categories-0-position": "1",
+            "categories-0-is_active": "on",
+            "categories-0-pricing_kind": "hourly",
+            "categories-0-points": "40",
+            "categories-0-max_points": "",
+            "categories-0-hourly_rate": "",
+        },
+    )
+
+    assert response.status_code == 200
+    page_text = text(parse(response.content))
+    assert "Leave empty for “per hour” pricing." in page_text
+    assert "Required for “per hour” pricing." in page_text
+    category.refresh_from_db()
+    assert (category.pricing_kind, category.points) == ("fixed", 40)
+
+
+def test_the_price_help_says_which_fields_each_kind_uses(manager):
+    page_text = text(parse(manager.get(CATEGORIES + "add/").content))
+
+    assert (
+        "“fixed” and “from (minimum)” use “points”; “range” uses “points” and “maximum points”; "
+        "“per hour” uses “points per hour”; “upon request” uses none. "
+        "A change applies to tickets filed afterwards."
+    ) in page_text
+
+
 # --- Numbers out of bounds --------------------------------------------------------------------
 
 OUT_OF_BOUNDS = [

@@ -108,6 +108,17 @@ def test_page_explains_incidents_points_and_price_labels(client):
         assert phrase in page_text
 
 
+def test_the_legend_reads_an_example_of_each_pricing_kind(client):
+    legend = find(parse(client.get(URL).content), "aside", class_="pricing-legend")
+
+    terms = [text(term) for term in find_all(legend, "dt")]
+    assert terms == ["40", "0", "from 120", "60\u20132040", "60 / hour", "upon request"]
+    meanings = [text(meaning) for meaning in find_all(legend, "dd")]
+    assert meanings[0] == "A fixed price: the ticket costs exactly this many points."
+    assert meanings[1] == "Free: no points are taken."
+    assert meanings[5].startswith("Nothing is held at first. We send you a quote;")
+
+
 def test_anonymous_visitor_is_invited_to_sign_up(client):
     root = parse(client.get(URL).content)
 

@@ -46,8 +46,9 @@ from django.utils.translation import gettext as _
 from core.text import CONTROL_CHARACTERS
 from helpdesk.models import User
 
+from .errors import WebhookRejected
 from .models import Account, Order, PaymentBackend, PointPackage, WebhookEvent
-from .services import LedgerError, order_create, order_mark_paid
+from .services import order_create, order_mark_paid
 
 CHECKOUT_BACKENDS = {PaymentBackend.DEMO, PaymentBackend.MANUAL, PaymentBackend.WEBHOOK}
 PAYMENT_SUCCEEDED = "payment.succeeded"
@@ -63,12 +64,6 @@ AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")
 CURRENCY = re.compile(r"[A-Za-z]{3}")
 # What PostgreSQL can't store in a jsonb string: NUL, and halves of surrogate pairs.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-class WebhookRejected(LedgerError):
-    """The webhook request is not a valid, signed, fresh event for an existing order."""
-
-    code = "webhook_rejected"
 
 
 def payment_backend() -> str:

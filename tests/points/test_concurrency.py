@@ -484,14 +484,14 @@ def test_a_return_delayed_past_its_lots_expiry_while_the_job_records_it(category
     lot = points_grant(account=account, points=10, reason="test", actor=None, expires_at=expiry)
     ticket = TicketFactory(account=account, category=category)
     hold_capture(ticket=ticket, points=4)
-    lock_hold = points.services._lock_hold
+    lock_hold = points.services.holds._lock_hold
     job_done = threading.Event()
 
     def delayed_lock_hold(ticket_id):
         job_done.wait(5)
         return lock_hold(ticket_id)
 
-    monkeypatch.setattr(points.services, "_lock_hold", delayed_lock_hold)
+    monkeypatch.setattr(points.services.holds, "_lock_hold", delayed_lock_hold)
 
     def job():
         sleep_until(expiry + timedelta(milliseconds=10))

@@ -1,0 +1,73 @@
+"""Every change of points: plain functions, each atomic, locked per account, journaled.
+
+Locking order (always the same, so concurrent operations never deadlock): the account row first
+(`points.locks`), then the lots, holds and allocations of that account. The jobs lock the
+accounts of a batch in ascending id order before touching their lots.
+
+A refused operation raises a `points.errors.LedgerError` subclass that says what was wrong, and,
+being atomic, leaves nothing behind.
+
+One module per family of actions; import them from here:
+- `lots`: purchases, grants, manual adjustments, and the lots' expiry dates;
+- `holds`: the points captured for a ticket (capture, change, settle, release, refund);
+- `orders`: orders of points (create, mark paid, cancel);
+- `expiry`, `reminders`: the scheduled jobs' work;
+- `validation`: the checks they share (amounts, grant expiry, reasons).
+"""
+
+from ..errors import (
+    HoldConflict,
+    InsufficientPoints,
+    InvalidAmount,
+    InvalidExpiry,
+    InvalidReason,
+    LedgerError,
+    OrderNotPayable,
+    PaymentReferenceConflict,
+    ReasonRequired,
+)
+from ..selectors import account_for_user
+from .expiry import ExpiryResult, lots_expire_due
+from .holds import hold_capture, hold_change, hold_refund, hold_release, hold_settle
+from .lots import (
+    points_adjust,
+    points_grant,
+    points_purchase,
+    purchase_lot_expiry,
+    return_lot_expiry,
+)
+from .orders import order_cancel, order_create, order_mark_paid
+from .reminders import ReminderResult, lots_remind_expiring
+from .validation import JOURNAL_REASON_MAX_CHARS, validate_points
+
+__all__ = [
+    "JOURNAL_REASON_MAX_CHARS",
+    "ExpiryResult",
+    "HoldConflict",
+    "InsufficientPoints",
+    "InvalidAmount",
+    "InvalidExpiry",
+    "InvalidReason",
+    "LedgerError",
+    "OrderNotPayable",
+    "PaymentReferenceConflict",
+    "ReasonRequired",
+    "ReminderResult",
+    "account_for_user",
+    "hold_capture",
+    "hold_change",
+    "hold_refund",
+    "hold_release",
+    "hold_settle",
+    "lots_expire_due",
+    "lots_remind_expiring",
+    "order_cancel",
+    "order_create",
+    "order_mark_paid",
+    "points_adjust",
+    "points_grant",
+    "points_purchase",
+    "purchase_lot_expiry",
+    "return_lot_expiry",
+    "validate_points",
+]

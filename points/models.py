@@ -1,7 +1,8 @@
 """The points ledger: accounts, lots, holds with their allocations, and the append-only journal.
 
 Points are whole numbers stored as big integers. Every change of points goes through
-`points.services`, which locks the account row first and writes one journal entry per lot touched.
+`points.services`, which locks the account row first and has `points.journal` write one journal
+entry per lot touched.
 """
 
 from django.conf import settings

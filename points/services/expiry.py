@@ -12,16 +12,15 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, Sum, Value
+from django.db.models import BooleanField, Count, Sum
 from django.db.models.expressions import RawSQL
-from django.db.models.fields import CharField, DateTimeField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import journal
 from ..errors import LedgerError
 from ..locks import lock_accounts
-from ..models import Account, EntryKind, Lot
-from .lots import insert_entries_from
+from ..models import Account, Lot
 
 
 @dataclass(frozen=True)
@@ -92,14 +91,6 @@ def _keyset(operator: str, key: tuple[datetime, int]) -> RawSQL:
 @transaction.atomic
 def _expire_batch(batch, *, at: datetime) -> ExpiryResult:
     lock_accounts(Account.objects.filter(id__in=batch.values("account_id")))
-    rows = batch.filter(remaining__gt=0).values_list(
-        "account_id",
-        Value(EntryKind.EXPIRE, output_field=CharField()),
-        "remaining",
-        "id",
-        Value("", output_field=CharField()),
-        Value(at, output_field=DateTimeField()),
-    )
-    points = insert_entries_from(rows, "account_id, kind, amount, lot_id, reason, created_at")
+    points = journal.record_expiries(lots=batch, at=at)
     lots = batch.update(remaining=0, expired_at=at)
     return ExpiryResult(lots, points)

@@ -10,15 +10,14 @@ from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Value
-from django.db.models.fields import BigIntegerField, CharField, DateTimeField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import journal
 from ..errors import HoldConflict, InvalidAmount
 from ..locks import lock_account
-from ..models import Entry, EntryKind, Hold, HoldAllocation, HoldStatus, Lot, LotKind
-from .lots import credit_lot, insert_entries_from, return_lot_expiry, take_from_lots
+from ..models import Hold, HoldAllocation, HoldStatus, Lot, LotKind
+from .lots import create_lot, return_lot_expiry, take_from_lots
 from .validation import require_reason, validate_points
 
 
@@ -62,19 +61,7 @@ def _draw_into_hold(
             changed_allocations.append(allocation)
     HoldAllocation.objects.bulk_create(new_allocations)
     HoldAllocation.objects.bulk_update(changed_allocations, ["amount"])
-    Entry.objects.bulk_create(
-        Entry(
-            account_id=hold.account_id,
-            kind=EntryKind.CAPTURE,
-            amount=take,
-            lot=lot,
-            hold=hold,
-            actor=actor,
-            reason=reason,
-            created_at=at,
-        )
-        for lot, take in taken
-    )
+    journal.record_captures(hold=hold, taken=taken, actor=actor, reason=reason, at=at)
 
 
 def _return_from_hold(
@@ -97,9 +84,7 @@ def _return_from_hold(
         .order_by("-lot__expires_at", "-lot__acquired_at", "-lot_id")
     )
     to_return = sum(a.amount for a in allocations) if points is None else points
-    back_to_lot_kind = EntryKind.REFUND if after_settlement else EntryKind.RELEASE
-    reissue_kind = EntryKind.REFUND_REISSUED if after_settlement else EntryKind.RELEASE_REISSUED
-    entries: list[Entry] = []
+    returned: list[journal.Returned] = []
     changed_lots: list[Lot] = []
     for allocation in allocations:
         if not to_return:
@@ -108,31 +93,32 @@ def _return_from_hold(
         allocation.amount -= give
         to_return -= give
         lot = allocation.lot
-        common = {"account_id": hold.account_id, "actor": actor, "reason": reason, "created_at": at}
         if lot.expires_at > at and lot.expired_at is None:
             lot.remaining += give
             changed_lots.append(lot)
-            entries.append(Entry(kind=back_to_lot_kind, amount=give, lot=lot, hold=hold, **common))
+            returned.append(journal.Returned(lot, give))
         else:
-            entries.append(Entry(kind=reissue_kind, amount=give, lot=lot, hold=hold, **common))
-            _lot, credit = credit_lot(
+            into = create_lot(
                 account=hold.account,
-                lot_kind=LotKind.RETURN,
-                entry_kind=EntryKind.RETURN_LOT,
+                kind=LotKind.RETURN,
                 points=give,
                 at=at,
                 expires_at=return_lot_expiry(at),
-                actor=actor,
-                reason=reason,
-                hold=hold,
                 source_lot=lot,
             )
-            entries.append(credit)
+            returned.append(journal.Returned(lot, give, into=into))
     if to_return:
         raise HoldConflict(_("The ticket holds fewer points than asked to return."))
     Lot.objects.bulk_update(changed_lots, ["remaining"])
     HoldAllocation.objects.bulk_update(allocations, ["amount"])
-    Entry.objects.bulk_create(entries)
+    journal.record_returns(
+        hold=hold,
+        returned=returned,
+        after_settlement=after_settlement,
+        actor=actor,
+        reason=reason,
+        at=at,
+    )
 
 
 @transaction.atomic
@@ -205,19 +191,7 @@ def hold_settle(
         return hold
     if hold.status == HoldStatus.RELEASED:
         raise HoldConflict(_("The ticket's points were already returned; nothing to deduct."))
-    allocations = HoldAllocation.objects.filter(hold=hold, amount__gt=0).values_list(
-        Value(hold.account_id),
-        Value(EntryKind.SETTLE, output_field=CharField()),
-        "amount",
-        "lot_id",
-        "hold_id",
-        Value(actor.pk if actor else None, output_field=BigIntegerField()),
-        Value(reason, output_field=CharField()),
-        Value(at, output_field=DateTimeField()),
-    )
-    insert_entries_from(
-        allocations, "account_id, kind, amount, lot_id, hold_id, actor_id, reason, created_at"
-    )
+    journal.record_settlement(hold=hold, actor=actor, reason=reason, at=at)
     hold.status = HoldStatus.SETTLED
     hold.settled_at = at
     hold.save(update_fields=["status", "settled_at"])

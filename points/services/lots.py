@@ -8,16 +8,16 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.numbers import BIGINT_MAX
 
+from .. import journal
 from ..errors import InsufficientPoints, InvalidAmount, LedgerError, PaymentReferenceConflict
 from ..locks import lock_account
-from ..models import Account, Entry, EntryKind, Hold, Lot, LotKind, Order
+from ..models import Account, Entry, Lot, LotKind, Order
 from .validation import require_reason, validate_grant_expiry, validate_points
 
 
@@ -39,25 +39,21 @@ def return_lot_expiry(returned_at: datetime) -> datetime:
     return returned_at + timedelta(days=settings.HELPDESK_RETURN_GRACE_DAYS)
 
 
-def credit_lot(
+def create_lot(
     *,
     account: Account,
-    lot_kind: str,
-    entry_kind: str,
+    kind: str,
     points: int,
     at: datetime,
     expires_at: datetime,
-    actor: AbstractBaseUser | None,
-    reason: str = "",
-    hold: Hold | None = None,
     order: Order | None = None,
     payment_reference: str | None = None,
     source_lot: Lot | None = None,
-) -> tuple[Lot, Entry]:
-    """A new lot of `points`, and its (unsaved) journal entry."""
-    lot = Lot.objects.create(
+) -> Lot:
+    """A new lot of `points` (its journal entry is the caller's to record)."""
+    return Lot.objects.create(
         account=account,
-        kind=lot_kind,
+        kind=kind,
         points=points,
         remaining=points,
         acquired_at=at,
@@ -66,29 +62,6 @@ def credit_lot(
         order=order,
         source_lot=source_lot,
     )
-    entry = Entry(
-        account=account,
-        kind=entry_kind,
-        amount=points,
-        lot=lot,
-        hold=hold,
-        order=order,
-        actor=actor,
-        reason=reason,
-        created_at=at,
-    )
-    return lot, entry
-
-
-def insert_entries_from(rows: QuerySet, columns: str) -> int:
-    """INSERT INTO the journal the rows a values_list() query selects, in one statement;
-    returns the points journaled.
-    """
-    select_sql, params = rows.query.sql_with_params()
-    table = connection.ops.quote_name(Entry._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql} RETURNING amount", params)
-        return sum(amount for (amount,) in cursor.fetchall())
 
 
 def _spendable_lots(account: Account, at: datetime) -> list[Lot]:
@@ -160,14 +133,12 @@ def points_purchase(
         )
     try:
         with transaction.atomic():
-            lot, entry = credit_lot(
+            lot = create_lot(
                 account=account,
-                lot_kind=LotKind.PURCHASE,
-                entry_kind=EntryKind.PURCHASE,
+                kind=LotKind.PURCHASE,
                 points=points,
                 at=at,
                 expires_at=purchase_lot_expiry(at),
-                actor=actor,
                 order=order,
                 payment_reference=payment_reference,
             )
@@ -177,7 +148,7 @@ def points_purchase(
             _("Payment reference %(reference)s is already recorded.")
             % {"reference": payment_reference}
         ) from error
-    entry.save()
+    journal.record_purchase(lot=lot, actor=actor)
     return lot
 
 
@@ -202,17 +173,10 @@ def points_grant(
         expires_at = purchase_lot_expiry(at)
     else:
         validate_grant_expiry(expires_at, at=at)
-    lot, entry = credit_lot(
-        account=account,
-        lot_kind=LotKind.GRANT,
-        entry_kind=EntryKind.GRANT,
-        points=points,
-        at=at,
-        expires_at=expires_at,
-        actor=actor,
-        reason=reason,
+    lot = create_lot(
+        account=account, kind=LotKind.GRANT, points=points, at=at, expires_at=expires_at
     )
-    entry.save()
+    journal.record_grant(lot=lot, actor=actor, reason=reason)
     return lot
 
 
@@ -233,28 +197,15 @@ def points_adjust(
     account = lock_account(account.pk)
     at = at or timezone.now()
     if points > 0:
-        _lot, entry = credit_lot(
+        lot = create_lot(
             account=account,
-            lot_kind=LotKind.ADJUSTMENT,
-            entry_kind=EntryKind.ADJUSTMENT_CREDIT,
+            kind=LotKind.ADJUSTMENT,
             points=points,
             at=at,
             expires_at=purchase_lot_expiry(at),
-            actor=actor,
-            reason=reason,
         )
-        entry.save()
-        return [entry]
+        return [journal.record_adjustment_credit(lot=lot, actor=actor, reason=reason)]
     taken = take_from_lots(account=account, points=-points, at=at)
-    return Entry.objects.bulk_create(
-        Entry(
-            account=account,
-            kind=EntryKind.ADJUSTMENT_DEBIT,
-            amount=take,
-            lot=lot,
-            actor=actor,
-            reason=reason,
-            created_at=at,
-        )
-        for lot, take in taken
+    return journal.record_adjustment_debits(
+        account_id=account.pk, taken=taken, actor=actor, reason=reason, at=at
     )

@@ -30,11 +30,11 @@ from .models import (
     Membership,
     Order,
     OrderStatus,
-    PaymentBackend,
     PointPackage,
     entry_available_change,
     entry_captured_change,
 )
+from .payments import backend_named
 from .selectors import accounts_with_points, points_summary
 from .templatetags.points_format import signed_points
 
@@ -452,7 +452,8 @@ class OrderAdmin(ReadOnlyAdmin):
     @staticmethod
     def _can_be_marked_paid(order) -> bool:
         return (
-            order.status == OrderStatus.PENDING and order.payment_backend == PaymentBackend.MANUAL
+            order.status == OrderStatus.PENDING
+            and backend_named(order.payment_backend).staff_marks_paid
         )
 
     def get_urls(self):
@@ -481,21 +482,14 @@ class OrderAdmin(ReadOnlyAdmin):
         if order is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         form = MarkOrderPaidForm(request.POST or None)
-        if order.payment_backend != PaymentBackend.MANUAL:
-            messages.error(
-                request,
-                gettext("Order #%(id)s is paid through %(backend)s, not by hand.")
-                % {"id": order.pk, "backend": order.get_payment_backend_display()},
-            )
-        elif request.method == "POST" and form.is_valid():
-            reference = form.cleaned_data["payment_reference"]
-            try:
+        try:
+            # Said before staff type a reference; the service refuses it again anyway.
+            services.order_check_staff_may_mark_paid(order=order)
+            if request.method == "POST" and form.is_valid():
+                reference = form.cleaned_data["payment_reference"]
                 lot = services.order_mark_paid(
-                    order=order, payment_reference=reference, actor=request.user
+                    order=order, payment_reference=reference, actor=request.user, by_staff=True
                 )
-            except HelpDeskError as error:
-                messages.error(request, str(error))
-            else:
                 message = gettext(
                     "Order #%(id)s marked paid (reference %(reference)s): %(points)s points added "
                     "to %(account)s."
@@ -508,6 +502,8 @@ class OrderAdmin(ReadOnlyAdmin):
                 self.log_change(request, order, message)
                 messages.success(request, message)
                 return HttpResponseRedirect(reverse("admin:points_order_change", args=[order.pk]))
+        except HelpDeskError as error:
+            messages.error(request, str(error))
         return action_page(
             request,
             model_admin=self,

@@ -10,7 +10,8 @@ being atomic, leaves nothing behind.
 One module per family of actions; import them from here:
 - `lots`: purchases, grants, manual adjustments, and the lots' expiry dates;
 - `holds`: the points captured for a ticket (capture, change, settle, release, refund);
-- `orders`: orders of points (create, mark paid, cancel);
+- `orders`: orders of points (checkout through the payment backend, mark paid, cancel);
+- `webhooks`: a payment provider's signed events;
 - `expiry`, `reminders`: the scheduled jobs' work;
 - `validation`: the checks they share (amounts, grant expiry, reasons).
 """
@@ -25,6 +26,7 @@ from ..errors import (
     OrderNotPayable,
     PaymentReferenceConflict,
     ReasonRequired,
+    WebhookRejected,
 )
 from ..selectors import account_for_user
 from .expiry import ExpiryResult, lots_expire_due
@@ -36,9 +38,16 @@ from .lots import (
     purchase_lot_expiry,
     return_lot_expiry,
 )
-from .orders import order_cancel, order_create, order_mark_paid
+from .orders import (
+    order_cancel,
+    order_check_staff_may_mark_paid,
+    order_checkout,
+    order_create,
+    order_mark_paid,
+)
 from .reminders import ReminderResult, lots_remind_expiring
 from .validation import JOURNAL_REASON_MAX_CHARS, validate_points
+from .webhooks import WebhookResult, webhook_receive
 
 __all__ = [
     "JOURNAL_REASON_MAX_CHARS",
@@ -53,6 +62,8 @@ __all__ = [
     "PaymentReferenceConflict",
     "ReasonRequired",
     "ReminderResult",
+    "WebhookRejected",
+    "WebhookResult",
     "account_for_user",
     "hold_capture",
     "hold_change",
@@ -62,6 +73,8 @@ __all__ = [
     "lots_expire_due",
     "lots_remind_expiring",
     "order_cancel",
+    "order_check_staff_may_mark_paid",
+    "order_checkout",
     "order_create",
     "order_mark_paid",
     "points_adjust",
@@ -70,4 +83,5 @@ __all__ = [
     "purchase_lot_expiry",
     "return_lot_expiry",
     "validate_points",
+    "webhook_receive",
 ]

@@ -1,4 +1,5 @@
-"""Orders of points: created for a package, paid (exactly one purchase lot) or cancelled."""
+"""Orders of points: created for a package and handed to the payment backend at checkout, paid
+(exactly one purchase lot) or cancelled."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from ..errors import LedgerError, OrderNotPayable, PaymentReferenceConflict
 from ..locks import lock_account
 from ..models import Account, Lot, Order, OrderStatus, PointPackage
+from ..payments import backend_named, configured_backend
 from .lots import points_purchase
 from .validation import validate_points
 
@@ -20,6 +22,7 @@ from .validation import validate_points
 def order_create(
     *, account: Account, package: PointPackage, backend: str, actor: AbstractBaseUser
 ) -> Order:
+    backend_named(backend)
     if not package.is_active:
         raise OrderNotPayable(_("This package is no longer on sale."))
     validate_points(package.points)
@@ -35,14 +38,48 @@ def order_create(
 
 
 @transaction.atomic
+def order_checkout(*, account: Account, package: PointPackage, actor: AbstractBaseUser) -> Order:
+    """Create an order for a package and hand it to the configured payment backend.
+
+    The demo backend pays it at once (a purchase lot exists when this returns); the others leave
+    it awaiting payment (by staff, or by the provider's webhook).
+    """
+    backend = configured_backend()
+    order = order_create(account=account, package=package, backend=backend.name, actor=actor)
+    payment_reference = backend.checkout(order)
+    if payment_reference is not None:
+        order_mark_paid(order=order, payment_reference=payment_reference, actor=actor)
+        order.refresh_from_db()
+    return order
+
+
+def order_check_staff_may_mark_paid(*, order: Order) -> None:
+    """Refuse unless staff may mark the order paid by hand: its backend lets them (manual
+    payments), where the others are paid at checkout or by their provider."""
+    if not backend_named(order.payment_backend).staff_marks_paid:
+        raise OrderNotPayable(
+            _("Order #%(id)s is paid through %(backend)s, not by hand.")
+            % {"id": order.pk, "backend": order.get_payment_backend_display()},
+            code="order_not_paid_by_hand",
+        )
+
+
+@transaction.atomic
 def order_mark_paid(
     *,
     order: Order,
     payment_reference: str,
     actor: AbstractBaseUser | None = None,
+    by_staff: bool = False,
     at: datetime | None = None,
 ) -> Lot:
-    """Record the payment of an order: exactly one purchase lot, however often it is confirmed."""
+    """Record the payment of an order: exactly one purchase lot, however often it is confirmed.
+
+    `by_staff`: staff confirm a payment they saw, which only the orders of a backend that lets
+    them may be (`order_check_staff_may_mark_paid`).
+    """
+    if by_staff:
+        order_check_staff_may_mark_paid(order=order)
     payment_reference = (payment_reference or "").strip()
     if not payment_reference:
         raise LedgerError(

@@ -19,7 +19,8 @@ from django.db import connection
 from django.utils import timezone
 
 import points.services
-from points.models import Entry, EntryKind, Hold, HoldStatus, Lot, LotKind, PaymentBackend
+from points.models import Entry, EntryKind, Hold, HoldStatus, Lot, LotKind
+from points.payments import PaymentBackend
 from points.selectors import points_available
 from points.services import (
     HoldConflict,

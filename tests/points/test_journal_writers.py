@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from points import journal
-from points.models import Entry, EntryKind, Hold, HoldAllocation, Lot, LotKind, PaymentBackend
+from points.models import Entry, EntryKind, Hold, HoldAllocation, Lot, LotKind
+from points.payments import PaymentBackend
 from points.services import order_create
 from tests.factories import PointPackageFactory, account_owner
 from tests.points.support import T0, days, new_ticket

@@ -3,7 +3,6 @@ code creates journal entries."""
 
 import ast
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from points.models import Entry, EntryKind, Hold, HoldAllocation, Lot, LotKind
 from points.payments import PaymentBackend
 from points.services import order_create
 from tests.factories import PointPackageFactory, account_owner
-from tests.points.support import T0, days, new_ticket
+from tests.points.support import T0, app_modules, chain, days, new_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -255,16 +254,6 @@ MANAGER_WRITES = {"create", "bulk_create", "get_or_create", "update_or_create"}
 RAW_INSERT = re.compile(r"insert\s+into", re.IGNORECASE)
 
 
-def app_modules() -> list[Path]:
-    """Every Python module of the project's packages (pyproject's package list), migrations too."""
-    with open(Path(settings.BASE_DIR) / "pyproject.toml", "rb") as file:
-        include = tomllib.load(file)["tool"]["setuptools"]["packages"]["find"]["include"]
-    packages = {pattern.rstrip("*").rstrip(".") for pattern in include}
-    return sorted(
-        path for package in packages for path in (Path(settings.BASE_DIR) / package).rglob("*.py")
-    )
-
-
 def entry_writes(source: str) -> list[str]:
     """Where `source` creates journal entries: the Entry model called or its manager asked to
     create, its table named in SQL, or the model fetched from the app registry."""
@@ -282,11 +271,7 @@ def entry_writes(source: str) -> list[str]:
         )
 
     def mentions_entry(node) -> bool:
-        while isinstance(node, ast.Attribute | ast.Call | ast.Subscript):
-            if is_entry(node):
-                return True
-            node = node.func if isinstance(node, ast.Call) else node.value
-        return is_entry(node)
+        return any(is_entry(link) for link in chain(node))
 
     found = []
     for node in ast.walk(tree):

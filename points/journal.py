@@ -63,9 +63,8 @@ def record_adjustment_credit(*, lot: Lot, actor: AbstractBaseUser | None, reason
 # --- Movements of points of existing lots ------------------------------------------------------
 
 
-def _entries(
-    kind: EntryKind,
-    moved: Iterable[tuple[Lot, int]],
+def _insert_rows(
+    moves: Iterable[tuple[EntryKind, Lot, int]],
     *,
     account_id: int,
     actor: AbstractBaseUser | None,
@@ -73,7 +72,8 @@ def _entries(
     at: datetime,
     hold: Hold | None = None,
 ) -> list[Entry]:
-    return [
+    """One entry per (kind, lot, points) move, in one INSERT."""
+    return Entry.objects.bulk_create(
         Entry(
             account_id=account_id,
             kind=kind,
@@ -84,8 +84,8 @@ def _entries(
             reason=reason,
             created_at=at,
         )
-        for lot, points in moved
-    ]
+        for kind, lot, points in moves
+    )
 
 
 def record_adjustment_debits(
@@ -97,15 +97,13 @@ def record_adjustment_debits(
     at: datetime,
 ) -> list[Entry]:
     """Points a negative manual adjustment took: (lot, points) per lot."""
-    entries = _entries(
-        EntryKind.ADJUSTMENT_DEBIT,
-        taken,
+    return _insert_rows(
+        ((EntryKind.ADJUSTMENT_DEBIT, lot, points) for lot, points in taken),
         account_id=account_id,
         actor=actor,
         reason=reason,
         at=at,
     )
-    return Entry.objects.bulk_create(entries)
 
 
 def record_captures(
@@ -117,16 +115,14 @@ def record_captures(
     at: datetime,
 ) -> list[Entry]:
     """Points captured for a ticket's hold: (lot, points) per lot."""
-    entries = _entries(
-        EntryKind.CAPTURE,
-        taken,
+    return _insert_rows(
+        ((EntryKind.CAPTURE, lot, points) for lot, points in taken),
         account_id=hold.account_id,
+        hold=hold,
         actor=actor,
         reason=reason,
         at=at,
-        hold=hold,
     )
-    return Entry.objects.bulk_create(entries)
 
 
 @dataclass(frozen=True)
@@ -155,15 +151,16 @@ def record_returns(
     """
     back_to_lot = EntryKind.REFUND if after_settlement else EntryKind.RELEASE
     reissued = EntryKind.REFUND_REISSUED if after_settlement else EntryKind.RELEASE_REISSUED
-    common = {"account_id": hold.account_id, "actor": actor, "reason": reason, "hold": hold}
-    entries: list[Entry] = []
+    moves: list[tuple[EntryKind, Lot, int]] = []
     for item in returned:
         if item.into is None:
-            entries += _entries(back_to_lot, [(item.lot, item.points)], at=at, **common)
+            moves.append((back_to_lot, item.lot, item.points))
         else:
-            entries += _entries(reissued, [(item.lot, item.points)], at=at, **common)
-            entries += _entries(EntryKind.RETURN_LOT, [(item.into, item.points)], at=at, **common)
-    return Entry.objects.bulk_create(entries)
+            moves.append((reissued, item.lot, item.points))
+            moves.append((EntryKind.RETURN_LOT, item.into, item.points))
+    return _insert_rows(
+        moves, account_id=hold.account_id, hold=hold, actor=actor, reason=reason, at=at
+    )
 
 
 # --- Whole sets: one INSERT … SELECT ----------------------------------------------------------

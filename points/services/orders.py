@@ -22,7 +22,7 @@ from .validation import validate_points
 def order_create(
     *, account: Account, package: PointPackage, backend: str, actor: AbstractBaseUser
 ) -> Order:
-    backend_named(backend)
+    backend_named(backend)  # an order names a registered backend (ImproperlyConfigured otherwise)
     if not package.is_active:
         raise OrderNotPayable(_("This package is no longer on sale."))
     validate_points(package.points)

@@ -14,6 +14,10 @@ One module per family of actions; import them from here:
 - `webhooks`: a payment provider's signed events;
 - `expiry`, `reminders`: the scheduled jobs' work;
 - `validation`: the checks they share (amounts, grant expiry, reasons).
+
+Every entry of the journal is written through `points.journal`. The errors and
+`account_for_user` (a selector) are exported here too, for the callers that import them from
+here.
 """
 
 from ..errors import (

@@ -1,13 +1,16 @@
 """The points ledger: accounts, lots, holds with their allocations, and the append-only journal.
 
 Points are whole numbers stored as big integers. Every change of points goes through
-`points.services`, which locks the account row first and writes one journal entry per lot touched.
+`points.services`, which locks the account row first and has `points.journal` write one journal
+entry per lot touched.
 """
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from .payments import NAME_MAX_LENGTH, backend_choices
 
 
 class Account(models.Model):
@@ -93,12 +96,6 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
-class PaymentBackend(models.TextChoices):
-    DEMO = "demo", _("demo (paid at once)")
-    MANUAL = "manual", _("manual (marked paid by staff)")
-    WEBHOOK = "webhook", _("payment provider")
-
-
 class Order(models.Model):
     """An order for points. Its points become spendable only once it is paid (a purchase lot)."""
 
@@ -120,7 +117,7 @@ class Order(models.Model):
         _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING
     )
     payment_backend = models.CharField(
-        _("payment backend"), max_length=10, choices=PaymentBackend.choices
+        _("payment backend"), max_length=NAME_MAX_LENGTH, choices=backend_choices
     )
     payment_reference = models.CharField(
         _("payment reference"), max_length=200, null=True, blank=True, unique=True
@@ -508,9 +505,10 @@ def entry_captured_change(kind: str, amount: int) -> int:
 
 
 class WebhookEvent(models.Model):
-    """A payment provider's event, recorded once by its id: a replay of it changes nothing."""
+    """A payment provider's event, recorded once per provider and id: a replay changes nothing."""
 
-    event_id = models.CharField(_("event id"), max_length=200, unique=True)
+    provider = models.CharField(_("provider"), max_length=NAME_MAX_LENGTH, choices=backend_choices)
+    event_id = models.CharField(_("event id"), max_length=200)
     event_type = models.CharField(_("event type"), max_length=100)
     order = models.ForeignKey(
         Order,
@@ -527,6 +525,11 @@ class WebhookEvent(models.Model):
         ordering = ["-received_at", "-id"]
         verbose_name = _("payment provider event")
         verbose_name_plural = _("payment provider events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"], name="webhook_event_once_per_provider"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.event_type} {self.event_id}"

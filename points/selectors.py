@@ -254,3 +254,9 @@ def account_members(*, account: Account) -> list[Membership]:
         .select_related("user")
         .order_by("-role", "created_at", "id")
     )
+
+
+def account_for_user(user) -> Account | None:
+    """The account the user acts for, or None (staff, or a user without an account)."""
+    membership = Membership.objects.filter(user=user).select_related("account").first()
+    return membership.account if membership else None

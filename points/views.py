@@ -22,15 +22,16 @@ from helpdesk.decorators import customer_required
 from . import selectors
 from .charts import expiry_chart
 from .forms import CheckoutForm
-from .models import EntryKind, OrderStatus, PaymentBackend, entry_available_change
-from .payments import (
-    SIGNATURE_HEADER,
+from .models import EntryKind, OrderStatus, entry_available_change
+from .payments import PaymentBackend, configured_backend
+from .services import (
+    OrderNotPayable,
+    PaymentReferenceConflict,
     WebhookRejected,
+    order_cancel,
     order_checkout,
-    payment_backend,
     webhook_receive,
 )
-from .services import OrderNotPayable, PaymentReferenceConflict, order_cancel
 
 logger = logging.getLogger(__name__)
 
@@ -192,8 +193,7 @@ def buy(request):
         "packages": list(selectors.packages_on_sale()),
         "summary": selectors.points_summary(account=account),
         "orders": orders,
-        "backend": payment_backend(),
-        "PaymentBackend": PaymentBackend,
+        "backend": configured_backend(),
         "next_url": next_url,
     }
     return render(request, "points/buy.html", context)
@@ -227,11 +227,13 @@ def order_cancel_view(request, pk):
 @csrf_exempt
 @require_POST
 def webhook(request):
-    """The payment provider's signed events (see points.payments for the format)."""
+    """The payment provider's signed events (see points.payments.webhook for the format)."""
     # Read one byte past the limit, never the whole body: the service refuses what is too large.
     body = request.read(settings.PAYMENT_WEBHOOK_MAX_BYTES + 1)
     try:
-        result = webhook_receive(body=body, signature=request.headers.get(SIGNATURE_HEADER, ""))
+        result = webhook_receive(
+            provider=PaymentBackend.WEBHOOK, body=body, headers=request.headers
+        )
     except WebhookRejected as error:
         logger.warning("Payment webhook refused: %s", error)
         return JsonResponse({"error": str(error)}, status=400)

@@ -22,7 +22,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from points.models import PaymentBackend, PointPackage
+from points.models import PointPackage
+from points.payments import PaymentBackend
 from points.services import order_create
 from tests.admin_support import file_ticket, funded_account
 from tests.factories import (

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import io
+import tomllib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import time_machine
+from django.conf import settings
 from django.core.management import call_command
 
 from catalog.models import IssueCategory
@@ -107,3 +112,24 @@ def check_ledger() -> str:
 def assert_ledger_consistent() -> None:
     output = check_ledger()
     assert output.strip() == "Ledger is consistent.", output
+
+
+# --- Reading the project's source -----------------------------------------------------------------
+
+
+def app_modules() -> list[Path]:
+    """Every Python module of the project's packages (pyproject's package list), migrations too."""
+    with open(Path(settings.BASE_DIR) / "pyproject.toml", "rb") as file:
+        include = tomllib.load(file)["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {pattern.rstrip("*").rstrip(".") for pattern in include}
+    return sorted(
+        path for package in packages for path in (Path(settings.BASE_DIR) / package).rglob("*.py")
+    )
+
+
+def chain(node: ast.AST) -> Iterator[ast.AST]:
+    """The links of an expression like `Entry.objects.filter(...).create`, outermost first."""
+    while isinstance(node, ast.Attribute | ast.Call | ast.Subscript):
+        yield node
+        node = node.func if isinstance(node, ast.Call) else node.value
+    yield node

@@ -20,9 +20,9 @@ from points.models import (
     Lot,
     LotKind,
     OrderStatus,
-    PaymentBackend,
     PointPackage,
 )
+from points.payments import PaymentBackend
 from points.services import order_create
 from tests.admin_support import (
     SUPPORT_STAFF,

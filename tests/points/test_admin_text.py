@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import reverse
 
-from points.models import Entry, Lot, Order, OrderStatus, PaymentBackend
+from points.models import Entry, Lot, Order, OrderStatus
+from points.payments import PaymentBackend
 from points.services import order_create
 from tests.admin_support import funded_account, support_staff_user
 from tests.factories import PointPackageFactory, account_owner

@@ -19,7 +19,8 @@ from django.db import connection
 from django.utils import timezone
 
 import points.services
-from points.models import Entry, EntryKind, Hold, HoldStatus, Lot, LotKind, PaymentBackend
+from points.models import Entry, EntryKind, Hold, HoldStatus, Lot, LotKind
+from points.payments import PaymentBackend
 from points.selectors import points_available
 from points.services import (
     HoldConflict,
@@ -484,14 +485,14 @@ def test_a_return_delayed_past_its_lots_expiry_while_the_job_records_it(category
     lot = points_grant(account=account, points=10, reason="test", actor=None, expires_at=expiry)
     ticket = TicketFactory(account=account, category=category)
     hold_capture(ticket=ticket, points=4)
-    lock_hold = points.services._lock_hold
+    lock_hold = points.services.holds._lock_hold
     job_done = threading.Event()
 
     def delayed_lock_hold(ticket_id):
         job_done.wait(5)
         return lock_hold(ticket_id)
 
-    monkeypatch.setattr(points.services, "_lock_hold", delayed_lock_hold)
+    monkeypatch.setattr(points.services.holds, "_lock_hold", delayed_lock_hold)
 
     def job():
         sleep_until(expiry + timedelta(milliseconds=10))

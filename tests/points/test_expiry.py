@@ -259,7 +259,7 @@ def test_command_refuses_bad_arguments(thousands, args, message):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_run_killed_mid_way_resumes_and_expires_every_lot_exactly_once(ten_lots, monkeypatch):
-    original = points.services._expire_batch
+    original = points.services.expiry._expire_batch
     calls = []
 
     def crash_in_second_batch(batch, *, at):
@@ -271,13 +271,13 @@ def test_a_run_killed_mid_way_resumes_and_expires_every_lot_exactly_once(ten_lot
                 raise RuntimeError("worker killed")
         return original(batch, at=at)
 
-    monkeypatch.setattr(points.services, "_expire_batch", crash_in_second_batch)
+    monkeypatch.setattr(points.services.expiry, "_expire_batch", crash_in_second_batch)
     with pytest.raises(RuntimeError, match="worker killed"):
         expire(as_of=AS_OF, batch_size=3)
     assert Lot.objects.filter(expired_at__isnull=False).count() == 3
     assert Entry.objects.filter(kind=EntryKind.EXPIRE).count() == 3
 
-    monkeypatch.setattr(points.services, "_expire_batch", original)
+    monkeypatch.setattr(points.services.expiry, "_expire_batch", original)
     resumed = expire(as_of=AS_OF, batch_size=3)
 
     assert resumed.lots == 7

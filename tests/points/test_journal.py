@@ -17,9 +17,9 @@ from points.models import (
     MembershipRole,
     Order,
     OrderStatus,
-    PaymentBackend,
     PointPackage,
 )
+from points.payments import PaymentBackend
 from points.services import hold_settle, points_purchase
 from tests.factories import UserFactory, account_owner
 from tests.points.support import T0, capture, days, grant

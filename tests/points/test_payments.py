@@ -15,9 +15,9 @@ from django.db import connection
 from django.test import Client, override_settings
 
 from points.models import Entry, EntryKind, Lot, LotKind, Order, OrderStatus, WebhookEvent
-from points.payments import order_checkout, webhook_signature
+from points.payments import webhook_signature
 from points.selectors import points_available
-from points.services import order_create
+from points.services import order_checkout, order_create
 from tests.factories import AccountFactory, PointPackageFactory, account_owner
 from tests.web import db_state
 

@@ -18,8 +18,8 @@ from points.models import (
     LotKind,
     Order,
     OrderStatus,
-    PaymentBackend,
 )
+from points.payments import PaymentBackend
 from points.selectors import points_available, points_summary
 from points.services import (
     HoldConflict,

@@ -1,15 +1,10 @@
-"""Paying for orders of points: the configured backend at checkout, and the provider's webhook.
+"""A payment provider that confirms payments with signed webhook events.
 
-Backends (settings.PAYMENT_BACKEND):
-- ``demo``: the order is paid at once (demos and tests; refused in production settings);
-- ``manual``: the order waits until staff mark it paid in the admin (an invoice, a bank transfer);
-- ``webhook``: the order waits for the payment provider's signed confirmation.
+Checkout leaves the order waiting; the provider's signed event pays it. Whatever backend checkout
+uses, the provider's events are received (`points.services.webhook_receive`), so a pending order
+can always be confirmed by the provider.
 
-Whatever the backend, the provider's signed webhook (`webhook_receive`) can confirm a pending
-order. An order is paid through `points.services.order_mark_paid`, which creates
-exactly one purchase lot however often the payment is confirmed.
-
-Webhook format (Stripe-like). The request body is JSON::
+Event format (Stripe-like). The request body is JSON::
 
     {"id": "evt_123", "type": "payment.succeeded",
      "data": {"order_id": 42, "payment_reference": "pay_abc", "amount": "100.00",
@@ -17,13 +12,12 @@ Webhook format (Stripe-like). The request body is JSON::
 
 and the ``X-Signature`` header is ``t=<unix timestamp>,v1=<hex HMAC-SHA256>``, the HMAC being taken
 with PAYMENT_WEBHOOK_SECRET over ``"<timestamp>.<raw body>"``. Events older or newer than
-PAYMENT_WEBHOOK_TOLERANCE_SECONDS are refused (replays); an event id already recorded is
-acknowledged without changing anything.
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS are refused (replays).
 
-A signed event is still checked as untrusted input before anything is stored: at most
-PAYMENT_WEBHOOK_MAX_BYTES of UTF-8, JSON nested at most MAX_EVENT_DEPTH deep (measured before it
-is parsed), no NUL or lone surrogate in any string (PostgreSQL stores neither), numbers finite
-and of bounded length, and the payment's fields of the expected types and ranges.
+A signed event is still checked as untrusted input before anything is stored: UTF-8, JSON nested
+at most MAX_EVENT_DEPTH deep (measured before it is parsed), no NUL or lone surrogate in any
+string (PostgreSQL stores neither), numbers finite and of bounded length, and the payment's fields
+of the expected types and ranges.
 """
 
 from __future__ import annotations
@@ -34,22 +28,19 @@ import json
 import math
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from core.numbers import BIGINT_MAX
 from core.text import CONTROL_CHARACTERS
-from helpdesk.models import User
 
-from .models import Account, Order, PaymentBackend, PointPackage, WebhookEvent
-from .services import LedgerError, order_create, order_mark_paid
+from ..errors import WebhookRejected
+from .base import Backend, PaymentConfirmed, ProviderEvent, register
 
-CHECKOUT_BACKENDS = {PaymentBackend.DEMO, PaymentBackend.MANUAL, PaymentBackend.WEBHOOK}
 PAYMENT_SUCCEEDED = "payment.succeeded"
 SIGNATURE_HEADER = "X-Signature"
 
@@ -57,7 +48,6 @@ SIGNATURE_HEADER = "X-Signature"
 MAX_EVENT_DEPTH = 16
 # The longest number literal an event may hold (digits, sign, point, exponent).
 MAX_NUMBER_CHARS = 40
-BIGINT_MAX = 2**63 - 1
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
 AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")
 CURRENCY = re.compile(r"[A-Za-z]{3}")
@@ -65,37 +55,25 @@ CURRENCY = re.compile(r"[A-Za-z]{3}")
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-class WebhookRejected(LedgerError):
-    """The webhook request is not a valid, signed, fresh event for an existing order."""
+@register
+class WebhookBackend(Backend):
+    name = "webhook"
+    label = gettext_lazy("payment provider")
+    notice = gettext_lazy(
+        "You pay an order through our payment provider. The points are added to your balance as "
+        "soon as the provider confirms the payment; you can follow the order on its page."
+    )
 
-    code = "webhook_rejected"
+    def event_from_request(
+        self, *, body: bytes, headers: Mapping[str, str], now: float | None = None
+    ) -> ProviderEvent:
+        webhook_verify(body=body, header=headers.get(SIGNATURE_HEADER, ""), now=now)
+        return _parse_event(body)
 
-
-def payment_backend() -> str:
-    backend = settings.PAYMENT_BACKEND
-    if backend not in CHECKOUT_BACKENDS:
-        raise ImproperlyConfigured(
-            f"PAYMENT_BACKEND must be one of {sorted(CHECKOUT_BACKENDS)}, not {backend!r}."
-        )
-    return backend
-
-
-@transaction.atomic
-def order_checkout(*, account: Account, package: PointPackage, actor: User) -> Order:
-    """Create an order for a package and hand it to the configured backend.
-
-    The demo backend pays it at once (a purchase lot exists when this returns); the others leave
-    it awaiting payment (by staff, or by the provider's webhook).
-    """
-    backend = payment_backend()
-    order = order_create(account=account, package=package, backend=backend, actor=actor)
-    if backend == PaymentBackend.DEMO:
-        order_mark_paid(order=order, payment_reference=f"demo-{order.pk}", actor=actor)
-        order.refresh_from_db()
-    return order
-
-
-# --- Webhook ----------------------------------------------------------------------------------
+    def payment_in(self, event: ProviderEvent) -> PaymentConfirmed | None:
+        if event.type != PAYMENT_SUCCEEDED:
+            return None
+        return _payment(event.payload.get("data"))
 
 
 def webhook_signature(*, body: bytes, timestamp: int, secret: str) -> str:
@@ -125,12 +103,6 @@ def webhook_verify(*, body: bytes, header: str, now: float | None = None) -> Non
     now = time.time() if now is None else now
     if abs(now - timestamp) > settings.PAYMENT_WEBHOOK_TOLERANCE_SECONDS:
         raise WebhookRejected(_("The event's timestamp is outside the accepted tolerance."))
-
-
-@dataclass(frozen=True)
-class WebhookResult:
-    status: str  # "processed", "duplicate" or "ignored"
-    order: Order | None = None
 
 
 def _nested_too_deep(text: str) -> bool:
@@ -199,14 +171,7 @@ def _short_text(value: object, *, max_length: int) -> str | None:
     return value if 0 < len(value) <= max_length else None
 
 
-@dataclass(frozen=True)
-class ParsedEvent:
-    id: str
-    type: str
-    payload: dict
-
-
-def _parse_event(body: bytes) -> ParsedEvent:
+def _parse_event(body: bytes) -> ProviderEvent:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -234,11 +199,11 @@ def _parse_event(body: bytes) -> ParsedEvent:
         raise WebhookRejected(_("The event has no valid id."))
     if event_type is None:
         raise WebhookRejected(_("The event has no valid type."))
-    return ParsedEvent(id=event_id, type=event_type, payload=event)
+    return ProviderEvent(id=event_id, type=event_type, payload=event)
 
 
-def _paid_order(data: object) -> tuple[Order, str]:
-    """The order a payment.succeeded event pays, checked against what the provider charged."""
+def _payment(data: object) -> PaymentConfirmed:
+    """The payment a payment.succeeded event confirms, its fields checked for type and range."""
     if not isinstance(data, dict):
         raise WebhookRejected(_("The event has no data."))
     order_id = data.get("order_id")
@@ -259,57 +224,10 @@ def _paid_order(data: object) -> tuple[Order, str]:
         isinstance(points, bool) or not isinstance(points, int) or not 0 < points <= BIGINT_MAX
     ):
         raise WebhookRejected(_("The event's points must be a positive whole number."))
-    order = Order.objects.filter(pk=order_id).first()
-    if order is None:
-        raise WebhookRejected(_("Order #%(id)s does not exist.") % {"id": order_id})
-    if (
-        Decimal(amount) != order.price
-        or currency.upper() != order.currency.upper()
-        or data.get("points", order.points) != order.points
-    ):
-        raise WebhookRejected(
-            _(
-                "The payment does not match order #%(id)s "
-                "(%(price)s %(currency)s, %(points)s points)."
-            )
-            % {
-                "id": order.pk,
-                "price": order.price,
-                "currency": order.currency,
-                "points": order.points,
-            }
-        )
-    return order, reference
-
-
-@transaction.atomic
-def webhook_receive(*, body: bytes, signature: str, now: float | None = None) -> WebhookResult:
-    """Handle one signed provider event, once per event id.
-
-    A refused event (too large, bad signature, stale timestamp, malformed or unstorable, an
-    amount that does not match the order, an order that can't be paid) raises and, being atomic,
-    records nothing, so the provider can retry a corrected event.
-    """
-    limit = settings.PAYMENT_WEBHOOK_MAX_BYTES
-    if len(body) > limit:
-        raise WebhookRejected(_("The event is larger than %(limit)s bytes.") % {"limit": limit})
-    webhook_verify(body=body, header=signature, now=now)
-    event = _parse_event(body)
-    try:
-        with transaction.atomic():
-            record = WebhookEvent.objects.create(
-                event_id=event.id,
-                event_type=event.type,
-                payload=event.payload,
-                received_at=timezone.now(),
-            )
-    except IntegrityError:
-        return WebhookResult("duplicate")
-    if event.type != PAYMENT_SUCCEEDED:
-        return WebhookResult("ignored")
-    order, reference = _paid_order(event.payload.get("data"))
-    order_mark_paid(order=order, payment_reference=reference)
-    record.order = order
-    record.save(update_fields=["order"])
-    order.refresh_from_db()
-    return WebhookResult("processed", order)
+    return PaymentConfirmed(
+        order_id=order_id,
+        payment_reference=reference,
+        amount=Decimal(amount),
+        currency=currency,
+        points=points,
+    )

@@ -1,0 +1,67 @@
+"""What the points admin pages share: list filters and the page of a staff action."""
+
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.numbers import parse_id
+
+from ..models import Account
+
+
+class AccountListFilter(admin.SimpleListFilter):
+    """Filter by account without listing every account: only the chosen one is offered."""
+
+    title = _("account")
+    parameter_name = "account__id__exact"
+
+    def lookups(self, request, model_admin):
+        if not self.value():
+            return []
+        account_id = parse_id(self.value())
+        account = Account.objects.filter(pk=account_id).first() if account_id else None
+        # Offered even when there is no such account, so the list is filtered (to nothing).
+        return [(self.value(), str(account) if account else _("no such account"))]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        # An id that is no account's (malformed, out of range) lists nothing.
+        return queryset.filter(account_id=parse_id(self.value()))
+
+
+class ExpiryListFilter(admin.SimpleListFilter):
+    title = _("expiry")
+    parameter_name = "expiry"
+
+    def lookups(self, request, model_admin):
+        return [("spendable", _("spendable now")), ("expired", _("expired"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "spendable":
+            return queryset.spendable(now)
+        if self.value() == "expired":
+            return queryset.filter(expires_at__lte=now)
+        return queryset
+
+
+def action_page(request, *, model_admin, obj, title, form, submit, summary=None, intro=None):
+    """A staff form about one object, in the admin's look (grant, adjust, mark paid)."""
+    opts = model_admin.opts
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "app_label": opts.app_label,
+        "original": obj,
+        "title": title,
+        "form": form,
+        "submit": submit,
+        "summary": summary,
+        "intro": intro,
+        "cancel_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]),
+        "has_view_permission": model_admin.has_view_permission(request, obj),
+    }
+    return TemplateResponse(request, "admin/helpdesk/action_form.html", context)

@@ -1,0 +1,237 @@
+"""The one writer of the journal: every entry is created here, by one typed function per kind of
+movement. Services decide what moved (and lock the account first); these write the rows that say
+so, one entry per lot touched. Entries are append-only: the model and a database trigger refuse
+any change.
+
+Rows known in Python are inserted in one statement (`bulk_create`). Whole sets (settling a hold,
+expiring a batch of lots) are one `INSERT … SELECT`: the column list and the SELECT both come from
+one mapping of Entry fields to values (`_insert_select`), so they can't disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import connection
+from django.db.models import F, QuerySet, Value
+
+from .models import Entry, EntryKind, Hold, HoldAllocation, Lot
+
+# --- Credits: one entry for the new lot that holds the points ---------------------------------
+
+
+def _credit(
+    *,
+    lot: Lot,
+    kind: EntryKind,
+    actor: AbstractBaseUser | None,
+    reason: str = "",
+    hold: Hold | None = None,
+) -> Entry:
+    return Entry.objects.create(
+        account_id=lot.account_id,
+        kind=kind,
+        amount=lot.points,
+        lot=lot,
+        hold=hold,
+        order_id=lot.order_id,
+        actor=actor,
+        reason=reason,
+        created_at=lot.acquired_at,
+    )
+
+
+def record_purchase(*, lot: Lot, actor: AbstractBaseUser | None) -> Entry:
+    """The paid points of a new purchase lot (and its order, if any)."""
+    return _credit(lot=lot, kind=EntryKind.PURCHASE, actor=actor)
+
+
+def record_grant(*, lot: Lot, actor: AbstractBaseUser | None, reason: str) -> Entry:
+    """Points staff granted, as a new lot."""
+    return _credit(lot=lot, kind=EntryKind.GRANT, actor=actor, reason=reason)
+
+
+def record_adjustment_credit(*, lot: Lot, actor: AbstractBaseUser | None, reason: str) -> Entry:
+    """Points a manual adjustment added, as a new lot."""
+    return _credit(lot=lot, kind=EntryKind.ADJUSTMENT_CREDIT, actor=actor, reason=reason)
+
+
+# --- Movements of points of existing lots ------------------------------------------------------
+
+
+def _insert_rows(
+    moves: Iterable[tuple[EntryKind, Lot, int]],
+    *,
+    account_id: int,
+    actor: AbstractBaseUser | None,
+    reason: str,
+    at: datetime,
+    hold: Hold | None = None,
+) -> list[Entry]:
+    """One entry per (kind, lot, points) move, in one INSERT."""
+    return Entry.objects.bulk_create(
+        Entry(
+            account_id=account_id,
+            kind=kind,
+            amount=points,
+            lot=lot,
+            hold=hold,
+            actor=actor,
+            reason=reason,
+            created_at=at,
+        )
+        for kind, lot, points in moves
+    )
+
+
+def record_adjustment_debits(
+    *,
+    account_id: int,
+    taken: Sequence[tuple[Lot, int]],
+    actor: AbstractBaseUser | None,
+    reason: str,
+    at: datetime,
+) -> list[Entry]:
+    """Points a negative manual adjustment took: (lot, points) per lot."""
+    return _insert_rows(
+        ((EntryKind.ADJUSTMENT_DEBIT, lot, points) for lot, points in taken),
+        account_id=account_id,
+        actor=actor,
+        reason=reason,
+        at=at,
+    )
+
+
+def record_captures(
+    *,
+    hold: Hold,
+    taken: Sequence[tuple[Lot, int]],
+    actor: AbstractBaseUser | None,
+    reason: str,
+    at: datetime,
+) -> list[Entry]:
+    """Points captured for a ticket's hold: (lot, points) per lot."""
+    return _insert_rows(
+        ((EntryKind.CAPTURE, lot, points) for lot, points in taken),
+        account_id=hold.account_id,
+        hold=hold,
+        actor=actor,
+        reason=reason,
+        at=at,
+    )
+
+
+@dataclass(frozen=True)
+class Returned:
+    """Points of a hold given back from one lot: to the lot itself, or, when the lot had expired,
+    into a new return lot (`into`)."""
+
+    lot: Lot
+    points: int
+    into: Lot | None = None
+
+
+def record_returns(
+    *,
+    hold: Hold,
+    returned: Sequence[Returned],
+    after_settlement: bool,
+    actor: AbstractBaseUser | None,
+    reason: str,
+    at: datetime,
+) -> list[Entry]:
+    """Points a hold gave back: released while captured, or refunded after their deduction.
+
+    Each return to its lot is one entry; a return into a new lot is two, the points leaving the
+    expired lot (reissued) and arriving in the new one.
+    """
+    back_to_lot = EntryKind.REFUND if after_settlement else EntryKind.RELEASE
+    reissued = EntryKind.REFUND_REISSUED if after_settlement else EntryKind.RELEASE_REISSUED
+    moves: list[tuple[EntryKind, Lot, int]] = []
+    for item in returned:
+        if item.into is None:
+            moves.append((back_to_lot, item.lot, item.points))
+        else:
+            moves.append((reissued, item.lot, item.points))
+            moves.append((EntryKind.RETURN_LOT, item.into, item.points))
+    return _insert_rows(
+        moves, account_id=hold.account_id, hold=hold, actor=actor, reason=reason, at=at
+    )
+
+
+# --- Whole sets: one INSERT … SELECT ----------------------------------------------------------
+
+
+def record_settlement(
+    *, hold: Hold, actor: AbstractBaseUser | None, reason: str, at: datetime
+) -> int:
+    """Deduct what the hold holds: one entry per allocation with points. Returns the points."""
+    allocations = HoldAllocation.objects.filter(hold=hold, amount__gt=0)
+    return _insert_select(
+        allocations,
+        account=hold.account_id,
+        kind=EntryKind.SETTLE,
+        amount=F("amount"),
+        lot=F("lot_id"),
+        hold=F("hold_id"),
+        actor=actor.pk if actor is not None else None,
+        reason=reason,
+        created_at=at,
+    )
+
+
+def record_expiries(*, lots: QuerySet[Lot], at: datetime) -> int:
+    """The unheld remainder of each of `lots` that has points left expired. Returns the points."""
+    return _insert_select(
+        lots.filter(remaining__gt=0),
+        account=F("account_id"),
+        kind=EntryKind.EXPIRE,
+        amount=F("remaining"),
+        lot=F("id"),
+        created_at=at,
+    )
+
+
+def _insert_select(source: QuerySet, **values: Any) -> int:
+    """Insert one entry per row of `source`, in one statement; returns the points journaled.
+
+    `values` maps Entry fields to an expression over the source row or a constant; every other
+    field takes its default (NULL, or the empty reason). Both the INSERT's column list and the
+    SELECT are built from the model's fields in one order.
+    """
+    fields = [field for field in Entry._meta.concrete_fields if not field.primary_key]
+    unknown = set(values) - {field.name for field in fields}
+    if unknown:
+        raise TypeError(f"Entry has no field {', '.join(sorted(unknown))}")
+    # Aliases that no source model's field can clash with.
+    selected = {f"entry_{field.name}": _selected(field, values) for field in fields}
+    rows = source.annotate(**selected).values_list(*selected)
+    select_sql, params = rows.query.sql_with_params()
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    amount = quote(Entry._meta.get_field("amount").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(Entry._meta.db_table)} ({columns}) {select_sql} "
+            f"RETURNING {amount}",
+            params,
+        )
+        return sum(points for (points,) in cursor.fetchall())
+
+
+def _selected(field, values: dict[str, Any]):
+    if field.name in values:
+        value = values[field.name]
+    elif field.null:
+        value = None
+    elif field.has_default() or (field.blank and field.empty_strings_allowed):
+        value = field.get_default()
+    else:
+        raise TypeError(f"Entry.{field.name} needs a value")
+    if hasattr(value, "resolve_expression"):
+        return value
+    return Value(value, output_field=field.target_field if field.is_relation else field)

@@ -1,0 +1,263 @@
+"""The points captured for a ticket: capture, change, settle (deduct), release and refund.
+
+A hold draws from the soonest-expiring lots; giving points back returns the latest-expiring
+allocations first, so what stays held is what would expire soonest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import journal
+from ..errors import HoldConflict, InvalidAmount
+from ..locks import lock_account
+from ..models import Hold, HoldAllocation, HoldStatus, Lot, LotKind
+from .lots import create_lot, return_lot_expiry, take_from_lots
+from .validation import require_reason, validate_points
+
+
+def _lock_hold(ticket) -> Hold:
+    """The ticket's hold, read after its account is locked. Raises HoldConflict if there is none."""
+    lock_account(ticket.account_id)
+    hold = Hold.objects.filter(ticket_id=ticket.pk).first()
+    if hold is None:
+        raise HoldConflict(_("No points are captured for this ticket."))
+    return hold
+
+
+def _draw_into_hold(
+    *,
+    hold: Hold,
+    points: int,
+    at: datetime,
+    actor: AbstractBaseUser | None,
+    reason: str,
+    new_hold=False,
+) -> None:
+    taken = take_from_lots(account=hold.account, points=points, at=at)
+    existing = (
+        {}
+        if new_hold
+        else {
+            a.lot_id: a
+            for a in HoldAllocation.objects.filter(
+                hold=hold, lot__in=[lot for lot, _taken in taken]
+            )
+        }
+    )
+    new_allocations = []
+    changed_allocations = []
+    for lot, take in taken:
+        allocation = existing.get(lot.id)
+        if allocation is None:
+            new_allocations.append(HoldAllocation(hold=hold, lot=lot, amount=take))
+        else:
+            allocation.amount += take
+            changed_allocations.append(allocation)
+    HoldAllocation.objects.bulk_create(new_allocations)
+    HoldAllocation.objects.bulk_update(changed_allocations, ["amount"])
+    journal.record_captures(hold=hold, taken=taken, actor=actor, reason=reason, at=at)
+
+
+def _return_from_hold(
+    *,
+    hold: Hold,
+    points: int | None,
+    at: datetime,
+    actor: AbstractBaseUser | None,
+    reason: str,
+    after_settlement: bool,
+) -> None:
+    """Give back `points` (all when None) of the hold, latest-expiring allocations first.
+
+    Points of a lot that has not expired go back to it; points of an expired lot come back as a
+    new return lot valid for the grace period.
+    """
+    allocations = list(
+        HoldAllocation.objects.filter(hold=hold, amount__gt=0)
+        .select_related("lot")
+        .order_by("-lot__expires_at", "-lot__acquired_at", "-lot_id")
+    )
+    to_return = sum(a.amount for a in allocations) if points is None else points
+    returned: list[journal.Returned] = []
+    changed_lots: list[Lot] = []
+    for allocation in allocations:
+        if not to_return:
+            break
+        give = min(allocation.amount, to_return)
+        allocation.amount -= give
+        to_return -= give
+        lot = allocation.lot
+        if lot.expires_at > at and lot.expired_at is None:
+            lot.remaining += give
+            changed_lots.append(lot)
+            returned.append(journal.Returned(lot, give))
+        else:
+            into = create_lot(
+                account=hold.account,
+                kind=LotKind.RETURN,
+                points=give,
+                at=at,
+                expires_at=return_lot_expiry(at),
+                source_lot=lot,
+            )
+            returned.append(journal.Returned(lot, give, into=into))
+    if to_return:
+        raise HoldConflict(_("The ticket holds fewer points than asked to return."))
+    Lot.objects.bulk_update(changed_lots, ["remaining"])
+    HoldAllocation.objects.bulk_update(allocations, ["amount"])
+    journal.record_returns(
+        hold=hold,
+        returned=returned,
+        after_settlement=after_settlement,
+        actor=actor,
+        reason=reason,
+        at=at,
+    )
+
+
+@transaction.atomic
+def hold_capture(
+    *,
+    ticket,
+    points: int,
+    actor: AbstractBaseUser | None = None,
+    reason: str = "",
+    at: datetime | None = None,
+) -> Hold:
+    """Capture the ticket's price from its account. A ticket has at most one hold.
+
+    Capturing again with the same points returns the existing hold (a replay); anything else
+    must go through `hold_change`.
+    """
+    validate_points(points, allow_zero=True)
+    account = lock_account(ticket.account_id)
+    at = at or timezone.now()
+    # Read after the lock: a capture of the same ticket that held the lock is visible now.
+    existing = Hold.objects.filter(ticket_id=ticket.pk).first()
+    if existing is not None:
+        if existing.status == HoldStatus.OPEN and existing.amount == points:
+            return existing
+        raise HoldConflict(_("Points are already captured for this ticket."))
+    hold = Hold.objects.create(account=account, ticket_id=ticket.pk, amount=points, created_at=at)
+    if points:
+        _draw_into_hold(hold=hold, points=points, at=at, actor=actor, reason=reason, new_hold=True)
+    return hold
+
+
+@transaction.atomic
+def hold_change(
+    *, ticket, points: int, reason: str, actor: AbstractBaseUser | None, at: datetime | None = None
+) -> Hold:
+    """Set the points held for an open ticket, up (drawing more) or down (returning some)."""
+    validate_points(points, allow_zero=True)
+    reason = require_reason(reason)
+    hold = _lock_hold(ticket)
+    at = at or timezone.now()
+    if hold.status != HoldStatus.OPEN:
+        raise HoldConflict(
+            _("The ticket's points were already %(status)s; its cost can no longer change.")
+            % {"status": hold.get_status_display()}
+        )
+    difference = points - hold.amount
+    if difference > 0:
+        _draw_into_hold(hold=hold, points=difference, at=at, actor=actor, reason=reason)
+    elif difference < 0:
+        _return_from_hold(
+            hold=hold, points=-difference, at=at, actor=actor, reason=reason, after_settlement=False
+        )
+    if difference:
+        hold.amount = points
+        hold.save(update_fields=["amount"])
+    return hold
+
+
+@transaction.atomic
+def hold_settle(
+    *, ticket, actor: AbstractBaseUser | None = None, reason: str = "", at: datetime | None = None
+) -> Hold:
+    """Deduct the captured points irrevocably (the ticket is resolved). Settling twice does nothing.
+
+    Points are deducted even if a lot they came from expired while the ticket was in progress.
+    """
+    hold = _lock_hold(ticket)
+    at = at or timezone.now()
+    if hold.status in (HoldStatus.SETTLED, HoldStatus.REFUNDED):
+        return hold
+    if hold.status == HoldStatus.RELEASED:
+        raise HoldConflict(_("The ticket's points were already returned; nothing to deduct."))
+    journal.record_settlement(hold=hold, actor=actor, reason=reason, at=at)
+    hold.status = HoldStatus.SETTLED
+    hold.settled_at = at
+    hold.save(update_fields=["status", "settled_at"])
+    return hold
+
+
+@transaction.atomic
+def hold_release(
+    *, ticket, reason: str, actor: AbstractBaseUser | None = None, at: datetime | None = None
+) -> Hold:
+    """Return every captured point (cancelled ticket, software bug); twice does nothing."""
+    reason = require_reason(reason)
+    hold = _lock_hold(ticket)
+    at = at or timezone.now()
+    if hold.status == HoldStatus.RELEASED:
+        return hold
+    if hold.status in (HoldStatus.SETTLED, HoldStatus.REFUNDED):
+        raise HoldConflict(
+            _("The ticket's points were already deducted; return them with a refund.")
+        )
+    _return_from_hold(
+        hold=hold, points=None, at=at, actor=actor, reason=reason, after_settlement=False
+    )
+    hold.status = HoldStatus.RELEASED
+    hold.amount = 0
+    hold.released_at = at
+    hold.save(update_fields=["status", "amount", "released_at"])
+    return hold
+
+
+@transaction.atomic
+def hold_refund(
+    *,
+    ticket,
+    reason: str,
+    actor: AbstractBaseUser | None,
+    points: int | None = None,
+    at: datetime | None = None,
+) -> Hold:
+    """Return deducted points after resolution: a compensating return (software bug found later,
+    or a cost lowered on reconsideration). All of them when `points` is None.
+    """
+    reason = require_reason(reason)
+    hold = _lock_hold(ticket)
+    at = at or timezone.now()
+    if hold.status == HoldStatus.REFUNDED:
+        return hold
+    if hold.status != HoldStatus.SETTLED:
+        raise HoldConflict(
+            _("Only deducted points can be refunded; return captured points instead.")
+        )
+    if points is not None:
+        validate_points(points)
+        if points > hold.amount:
+            raise InvalidAmount(
+                _("Only %(amount)s points were deducted for this ticket.") % {"amount": hold.amount}
+            )
+    _return_from_hold(
+        hold=hold, points=points, at=at, actor=actor, reason=reason, after_settlement=True
+    )
+    if points is None or points == hold.amount:
+        hold.status = HoldStatus.REFUNDED
+        hold.amount = 0
+        hold.refunded_at = at
+        hold.save(update_fields=["status", "amount", "refunded_at"])
+    else:
+        hold.amount -= points
+        hold.save(update_fields=["amount"])
+    return hold

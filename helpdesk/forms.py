@@ -6,7 +6,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
-from .auth import client_ip
+from core.clients import client_ip
+
 from .models import User
 from .ratelimit import account_email_wait
 from .validators import (

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import FormView
 
+from core.clients import client_ip
 from core.errors import HelpDeskError
 from points.accounts import (
     AccountError,
@@ -31,7 +32,7 @@ from points.accounts import (
 from points.models import MembershipRole
 from points.selectors import account_members
 
-from .auth import client_ip, login_lock_lift
+from .auth import login_lock_lift
 from .decorators import customer_required
 from .forms import InviteUserForm, PasswordResetRequestForm, SignupFinishForm, SignupForm
 from .models import User

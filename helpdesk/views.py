@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import FormView
 
+from accounts.models import MembershipRole
 from core.clients import client_ip
 from core.errors import HelpDeskError
 from points.accounts import (
@@ -29,7 +30,6 @@ from points.accounts import (
     pending_invitation,
     signup_link_email,
 )
-from points.models import MembershipRole
 from points.selectors import account_members
 
 from .auth import login_lock_lift

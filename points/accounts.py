@@ -30,11 +30,10 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from accounts.locks import lock_account
+from accounts.models import Account, Membership, MembershipRole
 from core.errors import HelpDeskError
 from helpdesk.models import User
-
-from .locks import lock_account
-from .models import Account, Membership, MembershipRole
 
 logger = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Account, Membership
 from core.admin import ReadOnlyAdmin, admin_link, changelist_url
 from core.errors import HelpDeskError
 from core.numbers import parse_id
@@ -22,12 +23,10 @@ from core.numbers import parse_id
 from . import services
 from .admin_forms import AdjustPointsForm, GrantPointsForm, MarkOrderPaidForm, PointPackageForm
 from .models import (
-    Account,
     Entry,
     Hold,
     HoldAllocation,
     Lot,
-    Membership,
     Order,
     OrderStatus,
     PaymentBackend,
@@ -275,7 +274,7 @@ class AccountAdmin(admin.ModelAdmin):
                 self.log_change(request, account, f"{message} {form.cleaned_data['reason']}")
                 messages.success(request, message)
                 return HttpResponseRedirect(
-                    reverse("admin:points_account_change", args=[account.pk])
+                    reverse("admin:accounts_account_change", args=[account.pk])
                 )
         return action_page(
             request,

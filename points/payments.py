@@ -36,6 +36,7 @@ import re
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -43,11 +44,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Account
 from core.text import CONTROL_CHARACTERS
-from helpdesk.models import User
 
-from .models import Account, Order, PaymentBackend, PointPackage, WebhookEvent
+from .models import Order, PaymentBackend, PointPackage, WebhookEvent
 from .services import LedgerError, order_create, order_mark_paid
+
+if TYPE_CHECKING:
+    from helpdesk.models import User
 
 CHECKOUT_BACKENDS = {PaymentBackend.DEMO, PaymentBackend.MANUAL, PaymentBackend.WEBHOOK}
 PAYMENT_SUCCEEDED = "payment.succeeded"

@@ -10,20 +10,10 @@ from django.db.models import Case, F, Min, OuterRef, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce, Least, TruncMonth
 from django.utils import timezone
 
+from accounts.models import Account, Membership, MembershipRole
 from core.numbers import points_limit
 
-from .models import (
-    Account,
-    Entry,
-    EntryKind,
-    Hold,
-    HoldStatus,
-    Lot,
-    Membership,
-    MembershipRole,
-    Order,
-    PointPackage,
-)
+from .models import Entry, EntryKind, Hold, HoldStatus, Lot, Order, PointPackage
 
 # What the customer sees as balance modifications: points that came in or went out outside the
 # work on a ticket (captures and deductions are listed with their tickets instead).

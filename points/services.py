@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -23,15 +24,14 @@ from django.db.models.fields import BigIntegerField, CharField, DateTimeField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.locks import lock_account, lock_accounts
+from accounts.models import Account, Membership
 from core.errors import HelpDeskError
 from core.numbers import BIGINT_MAX, points_limit
 from core.text import REASON_MAX_CHARS, TextRejected, text_check
-from helpdesk.models import User
 from tickets.notifications import notify_accounts
 
-from .locks import lock_account, lock_accounts
 from .models import (
-    Account,
     Entry,
     EntryKind,
     Hold,
@@ -39,11 +39,13 @@ from .models import (
     HoldStatus,
     Lot,
     LotKind,
-    Membership,
     Order,
     OrderStatus,
     PointPackage,
 )
+
+if TYPE_CHECKING:
+    from helpdesk.models import User
 
 # --- Errors -----------------------------------------------------------------------------------
 

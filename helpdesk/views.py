@@ -16,10 +16,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import FormView
 
+from accounts.decorators import customer_required
 from accounts.models import MembershipRole
-from core.clients import client_ip
-from core.errors import HelpDeskError
-from points.accounts import (
+from accounts.selectors import account_members
+from accounts.services import (
     AccountError,
     SignupLinkInvalid,
     account_invite_user,
@@ -30,10 +30,10 @@ from points.accounts import (
     pending_invitation,
     signup_link_email,
 )
-from points.selectors import account_members
+from core.clients import client_ip
+from core.errors import HelpDeskError
 
 from .auth import login_lock_lift
-from .decorators import customer_required
 from .forms import InviteUserForm, PasswordResetRequestForm, SignupFinishForm, SignupForm
 from .models import User
 from .ratelimit import account_email_wait

@@ -15,10 +15,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_filters import AccountListFilter
 from accounts.models import Account, Membership
 from core.admin import ReadOnlyAdmin, admin_link, changelist_url
 from core.errors import HelpDeskError
-from core.numbers import parse_id
 
 from . import services
 from .admin_forms import AdjustPointsForm, GrantPointsForm, MarkOrderPaidForm, PointPackageForm
@@ -36,27 +36,6 @@ from .models import (
 )
 from .selectors import accounts_with_points, points_summary
 from .templatetags.points_format import signed_points
-
-
-class AccountListFilter(admin.SimpleListFilter):
-    """Filter by account without listing every account: only the chosen one is offered."""
-
-    title = _("account")
-    parameter_name = "account__id__exact"
-
-    def lookups(self, request, model_admin):
-        if not self.value():
-            return []
-        account_id = parse_id(self.value())
-        account = Account.objects.filter(pk=account_id).first() if account_id else None
-        # Offered even when there is no such account, so the list is filtered (to nothing).
-        return [(self.value(), str(account) if account else _("no such account"))]
-
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        # An id that is no account's (malformed, out of range) lists nothing.
-        return queryset.filter(account_id=parse_id(self.value()))
 
 
 class ExpiryListFilter(admin.SimpleListFilter):

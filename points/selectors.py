@@ -235,12 +235,3 @@ def statement_entries(*, account: Account) -> QuerySet[Entry]:
         .select_related("lot", "order", "hold__ticket", "actor")
         .order_by("dated_at", "id")
     )
-
-
-def account_members(*, account: Account) -> list[Membership]:
-    """The account's users: the owner first, then the others in the order they joined."""
-    return list(
-        Membership.objects.filter(account=account)
-        .select_related("user")
-        .order_by("-role", "created_at", "id")
-    )

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.locks import lock_account, lock_accounts
-from accounts.models import Account, Membership
+from accounts.models import Account
 from core.errors import HelpDeskError
 from core.numbers import BIGINT_MAX, points_limit
 from core.text import REASON_MAX_CHARS, TextRejected, text_check
@@ -356,14 +356,6 @@ def _return_from_hold(
     Lot.objects.bulk_update(changed_lots, ["remaining"])
     HoldAllocation.objects.bulk_update(allocations, ["amount"])
     Entry.objects.bulk_create(entries)
-
-
-# --- Accounts ---------------------------------------------------------------------------------
-
-
-def account_for_user(user: User) -> Account | None:
-    membership = Membership.objects.filter(user=user).select_related("account").first()
-    return membership.account if membership else None
 
 
 # --- Credits: purchases, grants, adjustments --------------------------------------------------

@@ -22,8 +22,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.services import account_sign_up
 from helpdesk.models import User
-from points.accounts import account_sign_up
 from points.selectors import points_summary
 from points.services import points_grant
 

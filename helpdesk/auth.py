@@ -110,3 +110,8 @@ def lockout_response(
 def login_lock_lift(user: User) -> None:
     """Lift every login lock of `user`'s identity, from any address (after a password reset)."""
     axes_reset(username=user.email)
+
+
+def login_lock_lift_on_password_set(sender, *, user: User, **kwargs) -> None:
+    """Receiver of accounts' `password_set_through_link`: an e-mailed link proved the mailbox."""
+    login_lock_lift(user)

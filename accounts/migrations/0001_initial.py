@@ -16,8 +16,8 @@ def _rename(apps, from_app, to_app):
         content_type = ContentType.objects.filter(app_label=from_app, model=model).first()
         if content_type is None:
             continue  # a database without it yet: post_migrate creates it
-        # One that a post_migrate of this code already made was given to nobody: the one people
-        # hold permissions on takes its place.
+        # One made before this migration ran (code of this version run against the old schema:
+        # get_for_model creates it) has nothing given on it: the one people hold takes its place.
         ContentType.objects.filter(app_label=to_app, model=model).delete()
         content_type.app_label = to_app
         content_type.save(update_fields=["app_label"])

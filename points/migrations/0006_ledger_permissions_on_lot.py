@@ -15,8 +15,8 @@ def _move(apps, from_model, to_model):
     if source is None:
         return  # a database without them yet: post_migrate creates them on the right model
     target, _created = ContentType.objects.get_or_create(app_label="points", model=to_model)
-    # Copies that a post_migrate of this code already made there were given to nobody: the rows
-    # people hold take their place.
+    # Copies made there before this migration ran (code of this version run against the old
+    # schema) were given to nobody: the rows people hold take their place.
     Permission.objects.filter(content_type=target, codename__in=LEDGER_PERMISSIONS).delete()
     Permission.objects.filter(content_type=source, codename__in=LEDGER_PERMISSIONS).update(
         content_type=target

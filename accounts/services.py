@@ -39,6 +39,7 @@ from .models import Account, Membership, MembershipRole
 
 if TYPE_CHECKING:
     from helpdesk.models import User, UserManager
+
 logger = logging.getLogger(__name__)
 
 _SIGNUP_SALT = "helpdesk.signup-link"

@@ -41,7 +41,7 @@ TARGET_MEMORY_MB = 150
 GENERATE = [
     # Accounts.
     """
-    INSERT INTO points_account (name, created_at)
+    INSERT INTO accounts_account (name, created_at)
     SELECT 'Expiry bench account ' || g, now() - interval '3 years'
     FROM generate_series(1, %(accounts)s) AS g
     """,
@@ -58,7 +58,7 @@ GENERATE = [
            e.at - interval '2 years' + (g %% 80000) * interval '1 second', e.at,
            NULL, NULL, 'bench-' || g, NULL, NULL
     FROM generate_series(1, %(lots)s) AS g
-    CROSS JOIN (SELECT min(id) AS first FROM points_account) AS a
+    CROSS JOIN (SELECT min(id) AS first FROM accounts_account) AS a
     CROSS JOIN LATERAL (
         SELECT date_trunc('day', now()) - interval '1 day' * (1 + (
                    CASE WHEN %(shuffled)s THEN (g::bigint * 7919) %% %(lots)s ELSE %(lots)s - g END

@@ -82,9 +82,9 @@ def make_data(args) -> tuple[list[int], list[int]]:
     ticket ids); the clients' tickets go to CLIENT_TICKETS."""
     from django.utils import timezone
 
+    from accounts.models import Account, Membership, MembershipRole
     from catalog.models import CategoryGroup, IssueCategory, PricingKind
     from helpdesk.models import User
-    from points.models import Account, Membership, MembershipRole
     from points.services import points_purchase
     from tickets.models import Ticket, TicketStatus
 

@@ -229,8 +229,8 @@ def make_people(args) -> list[tuple[int, int, int]]:
     from django.contrib.auth.models import Group
     from django.utils import timezone
 
+    from accounts.models import Account, Membership, MembershipRole
     from helpdesk.models import User
-    from points.models import Account, Membership, MembershipRole
 
     rng = random.Random(SEED)
     password = make_password(PASSWORD)  # once: hashing is slow on purpose
@@ -290,10 +290,10 @@ def _generator_init() -> None:
 
 def account_history(task: tuple[int, int, int]) -> dict[str, int]:
     """One account's history, through the services, in time order."""
+    from accounts.models import Account
     from catalog.models import PricingKind
     from helpdesk.models import User
     from points import services as ledger
-    from points.models import Account
     from points.selectors import points_available
     from tickets import services as desk
     from tickets.services import CostOutOfBounds, TicketError
@@ -503,7 +503,7 @@ def describe_data() -> dict[str, str]:
         counts = {
             table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in [
-                "points_account",
+                "accounts_account",
                 "helpdesk_user",
                 "tickets_ticket",
                 "tickets_message",
@@ -598,8 +598,8 @@ def login_session(user) -> str:
 def make_pages(args) -> list[Page]:
     from django.contrib import admin
 
+    from accounts.models import Membership, MembershipRole
     from helpdesk.models import User
-    from points.models import Membership, MembershipRole
     from tickets.models import Ticket
 
     rng = random.Random(SEED + 1)

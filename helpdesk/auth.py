@@ -20,7 +20,6 @@ client can't keep raising the other layers.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import operator
 from datetime import datetime
@@ -38,32 +37,6 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from .models import User
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address (AXES_CLIENT_IP_CALLABLE, and the e-mail limits' key).
-
-    With TRUSTED_PROXY_COUNT = n reverse proxies in front, the address the outermost of them saw:
-    the n-th from the right in X-Forwarded-For (what clients put further left is not trusted).
-    An IPv6 client is its /64 network, which one subscriber usually holds whole.
-    """
-    candidates = [request.META.get("REMOTE_ADDR", "")]
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        if len(forwarded) >= proxies:
-            candidates.insert(0, forwarded[-proxies])
-    for candidate in candidates:
-        try:
-            address = ipaddress.ip_address(candidate.strip())
-        except ValueError:
-            continue
-        if address.version == 6 and address.ipv4_mapped:
-            return str(address.ipv4_mapped)
-        if address.version == 6:
-            return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
-        return str(address)
-    return None
 
 
 def login_identity(request: HttpRequest, credentials: dict | None) -> str | None:
@@ -137,3 +110,8 @@ def lockout_response(
 def login_lock_lift(user: User) -> None:
     """Lift every login lock of `user`'s identity, from any address (after a password reset)."""
     axes_reset(username=user.email)
+
+
+def login_lock_lift_on_password_set(sender, *, user: User, **kwargs) -> None:
+    """Receiver of accounts' `password_set_through_link`: an e-mailed link proved the mailbox."""
+    login_lock_lift(user)

@@ -41,6 +41,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "helpdesk",
+    "accounts",
     "catalog",
     "points",
     "tickets",
@@ -146,7 +147,7 @@ AXES_COOLOFF_TIME = env.float("LOGIN_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "helpdesk.auth.login_identity"
-AXES_CLIENT_IP_CALLABLE = "helpdesk.auth.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.clients.client_ip"
 AXES_HANDLER = "helpdesk.auth.LayeredLockoutHandler"
 AXES_LOCKOUT_CALLABLE = "helpdesk.auth.lockout_response"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

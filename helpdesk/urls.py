@@ -9,22 +9,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
-    path("accounts/signup/", views.SignupView.as_view(), name="signup"),
-    path("accounts/signup/sent/", views.signup_sent, name="signup_sent"),
-    path("accounts/signup/<str:token>/", views.SignupFinishView.as_view(), name="signup_finish"),
+    path("accounts/", include("accounts.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
             authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True
         ),
         name="login",
-    ),
-    path("accounts/users/", views.account_users, name="account_users"),
-    path("accounts/users/<int:pk>/remove/", views.account_user_remove, name="account_user_remove"),
-    path(
-        "accounts/invitation/<uidb64>/<token>/",
-        views.InvitationAcceptView.as_view(),
-        name="account_invitation",
     ),
     path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

@@ -1,4 +1,4 @@
-"""The points ledger: accounts, lots, holds with their allocations, and the append-only journal.
+"""The points ledger: lots, holds with their allocations, the append-only journal, and orders.
 
 Points are whole numbers stored as big integers. Every change of points goes through
 `points.services`, which locks the account row first and has `points.journal` write one journal
@@ -10,61 +10,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Account
+
 from .payments import NAME_MAX_LENGTH, backend_choices
-
-
-class Account(models.Model):
-    """The points holder: a customer company or person, with its users (memberships)."""
-
-    name = models.CharField(_("name"), max_length=200)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["name", "id"]
-        verbose_name = _("customer account")
-        verbose_name_plural = _("customer accounts")
-        permissions = [
-            ("grant_points", "Can grant points to an account"),
-            ("adjust_points", "Can make manual adjustments of an account's points"),
-        ]
-
-    def __str__(self):
-        return self.name
-
-
-class MembershipRole(models.TextChoices):
-    OWNER = "owner", _("owner")
-    MEMBER = "member", _("secondary user")
-
-
-class Membership(models.Model):
-    """A user acting for an account: at most one account per user, one owner per account."""
-
-    account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("account")
-    )
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="membership",
-        verbose_name=_("user"),
-    )
-    role = models.CharField(_("role"), max_length=10, choices=MembershipRole.choices)
-    created_at = models.DateTimeField(_("since"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("account user")
-        verbose_name_plural = _("account users")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["account"],
-                condition=Q(role=MembershipRole.OWNER),
-                name="membership_one_owner_per_account",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.user} ({self.get_role_display()}) — {self.account}"
 
 
 class PointPackage(models.Model):
@@ -208,6 +156,11 @@ class Lot(models.Model):
         ordering = ["expires_at", "acquired_at", "id"]
         verbose_name = _("lot")
         verbose_name_plural = _("lots")
+        # Ledger permissions: they give an account points, so they belong to the ledger's model.
+        permissions = [
+            ("grant_points", "Can grant points to an account"),
+            ("adjust_points", "Can make manual adjustments of an account's points"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(points__gt=0), name="lot_points_positive"),
             models.CheckConstraint(

@@ -10,20 +10,10 @@ from django.db.models import Case, F, Min, OuterRef, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce, Least, TruncMonth
 from django.utils import timezone
 
+from accounts.models import Account, Membership, MembershipRole
 from core.numbers import points_limit
 
-from .models import (
-    Account,
-    Entry,
-    EntryKind,
-    Hold,
-    HoldStatus,
-    Lot,
-    Membership,
-    MembershipRole,
-    Order,
-    PointPackage,
-)
+from .models import Entry, EntryKind, Hold, HoldStatus, Lot, Order, PointPackage
 
 # What the customer sees as balance modifications: points that came in or went out outside the
 # work on a ticket (captures and deductions are listed with their tickets instead).
@@ -245,18 +235,3 @@ def statement_entries(*, account: Account) -> QuerySet[Entry]:
         .select_related("lot", "order", "hold__ticket", "actor")
         .order_by("dated_at", "id")
     )
-
-
-def account_members(*, account: Account) -> list[Membership]:
-    """The account's users: the owner first, then the others in the order they joined."""
-    return list(
-        Membership.objects.filter(account=account)
-        .select_related("user")
-        .order_by("-role", "created_at", "id")
-    )
-
-
-def account_for_user(user) -> Account | None:
-    """The account the user acts for, or None (staff, or a user without an account)."""
-    membership = Membership.objects.filter(user=user).select_related("account").first()
-    return membership.account if membership else None

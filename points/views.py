@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.decorators import customer_required
 from core.errors import HelpDeskError
 from core.pagination import paginate
-from helpdesk.decorators import customer_required
 
 from . import selectors
 from .charts import expiry_chart

@@ -10,9 +10,9 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 
+from accounts.models import Account
 from catalog.models import IssueCategory
 from helpdesk.models import User
-from points.models import Account
 from points.selectors import points_summary
 from points.services import points_grant
 from tests.factories import AccountFactory, IssueCategoryFactory, StaffUserFactory, account_owner

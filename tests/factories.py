@@ -1,9 +1,10 @@
 import factory
 from django.utils import timezone
 
+from accounts.models import Account, Membership, MembershipRole
 from catalog.models import CategoryGroup, IssueCategory, PricingKind
 from helpdesk.models import User
-from points.models import Account, Membership, MembershipRole, PointPackage
+from points.models import PointPackage
 from tickets.models import Ticket, TicketStatus
 
 PASSWORD = "correct horse battery staple"

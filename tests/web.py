@@ -11,9 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import Account
 from catalog.models import IssueCategory
 from helpdesk.models import User
-from points.models import Account, Entry, Hold, Lot, Order, WebhookEvent
+from points.models import Entry, Hold, Lot, Order, WebhookEvent
 from points.services import points_grant
 from tests.factories import AccountFactory, UserFactory
 from tickets.models import (

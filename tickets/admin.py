@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -27,12 +28,11 @@ from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_filters import AccountListFilter
 from catalog.models import PricingKind
 from core.admin import ReadOnlyAdmin
 from core.errors import HelpDeskError
 from core.numbers import parse_id
-from helpdesk.models import User
-from points.admin import AccountListFilter
 from points.models import HoldStatus
 from points.selectors import points_available
 from points.services import InsufficientPoints
@@ -128,7 +128,8 @@ class AssigneeFilter(admin.SimpleListFilter):
     parameter_name = "assignee"
 
     def lookups(self, request, model_admin):
-        staff = User.objects.filter(is_staff=True, is_active=True).order_by(*STAFF_ORDER)
+        staff = get_user_model().objects.filter(is_staff=True, is_active=True)
+        staff = staff.order_by(*STAFF_ORDER)
         return [
             ("me", _("Assigned to me")),
             ("none", _("Unassigned")),

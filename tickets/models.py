@@ -44,7 +44,7 @@ class Ticket(models.Model):
     """One incident: a single issue, however much correspondence it takes."""
 
     account = models.ForeignKey(
-        "points.Account",
+        "accounts.Account",
         on_delete=models.PROTECT,
         related_name="tickets",
         verbose_name=_("account"),
@@ -466,7 +466,7 @@ class Notification(models.Model):
 
     event = models.CharField(_("event"), max_length=40)
     account = models.ForeignKey(
-        "points.Account",
+        "accounts.Account",
         on_delete=models.PROTECT,
         related_name="notifications",
         verbose_name=_("account"),

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import Account
 from core.numbers import parse_id
-from helpdesk.models import User
-from points.models import Account, Hold, HoldStatus
+from points.models import Hold, HoldStatus
 
 from .models import (
     ACTIVE_STATUSES,
@@ -30,6 +31,9 @@ from .models import (
     TicketStatus,
 )
 from .sla import awaits_first_response
+
+if TYPE_CHECKING:
+    from helpdesk.models import User
 
 # The list filter's extra choice: every ticket not yet resolved.
 ACTIVE = "active"

@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
@@ -23,13 +24,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.locks import lock_account
+from accounts.models import Account
 from catalog.models import IssueCategory, PricingKind
 from core.errors import HelpDeskError
 from core.text import REASON_MAX_CHARS, TextRejected, text_check
-from helpdesk.models import User
 from points import services as ledger
-from points.locks import lock_account
-from points.models import Account, Hold, HoldStatus
+from points.models import Hold, HoldStatus
 from points.selectors import points_available
 
 from .models import (
@@ -54,6 +55,9 @@ from .models import (
 from .notifications import notify
 from .rendering import RENDERER_VERSION, render_markdown
 from .sla import first_response_due
+
+if TYPE_CHECKING:
+    from helpdesk.models import User
 
 S = TicketStatus
 

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.decorators import customer_required
 from catalog.selectors import catalog_groups_active
 from core.errors import HelpDeskError
 from core.pagination import paginate
-from helpdesk.decorators import customer_required
 from points.models import HoldStatus
 from points.selectors import points_summary
 from points.services import InsufficientPoints

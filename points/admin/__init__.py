@@ -5,11 +5,11 @@ lock the account and journal the change with who did it and why.
 - `accounts`: customer accounts, their users, granting and adjusting points;
 - `ledger`: lots, holds and journal entries (read-only);
 - `orders`: point packages and orders (marking an order paid);
-- `common`: the list filters and the staff action page they share.
+- `common`: the expiry filter and the staff action page they share.
 """
 
 # Importing the modules registers their admins.
 from . import accounts, ledger, orders
-from .common import AccountListFilter, ExpiryListFilter, action_page
+from .common import ExpiryListFilter, action_page
 
-__all__ = ["AccountListFilter", "ExpiryListFilter", "accounts", "action_page", "ledger", "orders"]
+__all__ = ["ExpiryListFilter", "accounts", "action_page", "ledger", "orders"]

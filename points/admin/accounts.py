@@ -13,17 +13,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Account, Membership
 from core.admin import changelist_url
 from core.errors import HelpDeskError
 
 from .. import services
 from ..admin_forms import AdjustPointsForm, GrantPointsForm
 from ..models import (
-    Account,
     Entry,
     Hold,
     Lot,
-    Membership,
     Order,
     entry_available_change,
     entry_captured_change,
@@ -229,7 +228,7 @@ class AccountAdmin(admin.ModelAdmin):
                 self.log_change(request, account, f"{message} {form.cleaned_data['reason']}")
                 messages.success(request, message)
                 return HttpResponseRedirect(
-                    reverse("admin:points_account_change", args=[account.pk])
+                    reverse("admin:accounts_account_change", args=[account.pk])
                 )
         return action_page(
             request,

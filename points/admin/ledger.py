@@ -6,11 +6,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_filters import AccountListFilter
 from core.admin import ReadOnlyAdmin, admin_link
 
 from ..models import Entry, Hold, HoldAllocation, Lot, entry_available_change, entry_captured_change
 from ..templatetags.points_format import signed_points
-from .common import AccountListFilter, ExpiryListFilter
+from .common import ExpiryListFilter
 
 
 @admin.register(Lot)

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_filters import AccountListFilter
 from core.admin import ReadOnlyAdmin
 from core.errors import HelpDeskError
 
@@ -17,7 +18,7 @@ from .. import services
 from ..admin_forms import MarkOrderPaidForm, PointPackageForm
 from ..models import Order, OrderStatus, PointPackage
 from ..payments import backend_named
-from .common import AccountListFilter, action_page
+from .common import action_page
 
 
 @admin.register(PointPackage)

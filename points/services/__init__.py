@@ -1,7 +1,7 @@
 """Every change of points: plain functions, each atomic, locked per account, journaled.
 
 Locking order (always the same, so concurrent operations never deadlock): the account row first
-(`points.locks`), then the lots, holds and allocations of that account. The jobs lock the
+(`accounts.locks`), then the lots, holds and allocations of that account. The jobs lock the
 accounts of a batch in ascending id order before touching their lots.
 
 A refused operation raises a `points.errors.LedgerError` subclass that says what was wrong, and,
@@ -15,9 +15,8 @@ One module per family of actions; import them from here:
 - `expiry`, `reminders`: the scheduled jobs' work;
 - `validation`: the checks they share (amounts, grant expiry, reasons).
 
-Every entry of the journal is written through `points.journal`. The errors and
-`account_for_user` (a selector) are exported here too, for the callers that import them from
-here.
+Every entry of the journal is written through `points.journal`. The errors are exported here
+too, for the callers that import them from here.
 """
 
 from ..errors import (
@@ -32,7 +31,6 @@ from ..errors import (
     ReasonRequired,
     WebhookRejected,
 )
-from ..selectors import account_for_user
 from .expiry import ExpiryResult, lots_expire_due
 from .holds import hold_capture, hold_change, hold_refund, hold_release, hold_settle
 from .lots import (
@@ -68,7 +66,6 @@ __all__ = [
     "ReminderResult",
     "WebhookRejected",
     "WebhookResult",
-    "account_for_user",
     "hold_capture",
     "hold_change",
     "hold_refund",

@@ -17,10 +17,12 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.locks import lock_accounts
+from accounts.models import Account
+
 from .. import journal
 from ..errors import LedgerError
-from ..locks import lock_accounts
-from ..models import Account, Lot
+from ..models import Lot
 
 
 @dataclass(frozen=True)

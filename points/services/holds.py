@@ -13,9 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.locks import lock_account
+
 from .. import journal
 from ..errors import HoldConflict, InvalidAmount
-from ..locks import lock_account
 from ..models import Hold, HoldAllocation, HoldStatus, Lot, LotKind
 from .lots import create_lot, return_lot_expiry, take_from_lots
 from .validation import require_reason, validate_points

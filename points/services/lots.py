@@ -12,12 +12,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.locks import lock_account
+from accounts.models import Account
 from core.numbers import BIGINT_MAX
 
 from .. import journal
 from ..errors import InsufficientPoints, InvalidAmount, LedgerError, PaymentReferenceConflict
-from ..locks import lock_account
-from ..models import Account, Entry, Lot, LotKind, Order
+from ..models import Entry, Lot, LotKind, Order
 from .validation import require_reason, validate_grant_expiry, validate_points
 
 

@@ -10,9 +10,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.locks import lock_account
+from accounts.models import Account
+
 from ..errors import LedgerError, OrderNotPayable, PaymentReferenceConflict
-from ..locks import lock_account
-from ..models import Account, Lot, Order, OrderStatus, PointPackage
+from ..models import Lot, Order, OrderStatus, PointPackage
 from ..payments import backend_named, configured_backend
 from .lots import points_purchase
 from .validation import validate_points

@@ -10,10 +10,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.locks import lock_accounts
+from accounts.models import Account
 from tickets.notifications import notify_accounts
 
-from ..locks import lock_accounts
-from ..models import Account, Lot
+from ..models import Lot
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from tests.processes import PROJECT_ROOT, PYTHON, process_env, wait_for
 SOON_EXPIRING_LOT = """
 from datetime import timedelta
 from django.utils import timezone
-from points.models import Account
+from accounts.models import Account
 from points.services import points_grant
 account = Account.objects.order_by("id").first()
 lot = points_grant(

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tests.factories import PASSWORD, StaffUserFactory, UserFactory
 from tests.html import attr, find, find_all, parse, text
+from tests.web import customer
 
 pytestmark = pytest.mark.django_db
 
@@ -202,6 +203,28 @@ def test_a_password_reset_lifts_the_lock_of_that_user_everywhere():
     assert logged_in(attempt(Client(), "v@example.com", NEW_PASSWORD, ip="203.0.113.99"))
     # Only that user's lock: the other identity tried from the same address stays locked.
     assert_locked(attempt(Client(), other.email, PASSWORD))
+
+
+def test_accepting_an_invitation_lifts_the_lock_of_that_address_everywhere(
+    client, django_capture_on_commit_callbacks
+):
+    """The invitation link proves the mailbox, as a password reset does."""
+    account, owner = customer(0, email="owner@example.com")
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/users/", {"email": "webmaster@example.com"})
+    link = re.search(r"https?://[^/]+(/accounts/invitation/\S+/)", mail.outbox[-1].body).group(1)
+    fail(5, "webmaster@example.com", ip="198.51.100.7")
+    for machine in range(5):
+        fail(4, "webmaster@example.com", ip=f"203.0.113.{machine + 1}")
+    assert_locked(attempt(Client(), "webmaster@example.com", NEW_PASSWORD))
+
+    invited = Client()
+    form_url = invited.get(link, follow=True).redirect_chain[-1][0]
+    invited.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+
+    assert logged_in(attempt(Client(), "webmaster@example.com", NEW_PASSWORD))
+    assert logged_in(attempt(Client(), "webmaster@example.com", NEW_PASSWORD, ip="203.0.113.99"))
 
 
 # --- Client addresses and malformed input -----------------------------------------------------

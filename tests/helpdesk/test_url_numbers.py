@@ -65,9 +65,9 @@ def customer_lists(n):
 
 def admin_urls(ticket, n):
     return [
-        f"/admin/points/account/{n}/change/",
-        f"/admin/points/account/{n}/grant/",
-        f"/admin/points/account/{n}/adjust/",
+        f"/admin/accounts/account/{n}/change/",
+        f"/admin/accounts/account/{n}/grant/",
+        f"/admin/accounts/account/{n}/adjust/",
         f"/admin/points/lot/{n}/change/",
         f"/admin/points/hold/{n}/change/",
         f"/admin/points/entry/{n}/change/",
@@ -84,8 +84,8 @@ def admin_urls(ticket, n):
 
 def admin_lists(n):
     return [
-        f"/admin/points/account/?p={n}",
-        f"/admin/points/account/?q={n}",
+        f"/admin/accounts/account/?p={n}",
+        f"/admin/accounts/account/?q={n}",
         f"/admin/points/lot/?account__id__exact={n}&q={n}&p={n}",
         f"/admin/points/hold/?account__id__exact={n}&q={n}",
         f"/admin/points/entry/?account__id__exact={n}&q={n}",

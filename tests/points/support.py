@@ -13,8 +13,9 @@ import time_machine
 from django.conf import settings
 from django.core.management import call_command
 
+from accounts.models import Account
 from catalog.models import IssueCategory
-from points.models import Account, Entry, Hold, HoldAllocation, Lot, Order
+from points.models import Entry, Hold, HoldAllocation, Lot, Order
 from points.services import ExpiryResult, hold_capture, lots_expire_due, points_grant
 from tests.factories import IssueCategoryFactory
 from tickets.models import Ticket

@@ -78,8 +78,8 @@ def test_the_support_staff_group_has_exactly_the_permissions_of_this_work():
     assert set(group.permissions.values_list("content_type__app_label", "codename")) == {
         ("catalog", "view_categorygroup"),
         ("catalog", "view_issuecategory"),
-        ("points", "view_account"),
-        ("points", "view_membership"),
+        ("accounts", "view_account"),
+        ("accounts", "view_membership"),
         ("points", "view_lot"),
         ("points", "view_hold"),
         ("points", "view_holdallocation"),
@@ -103,7 +103,7 @@ def test_account_list_shows_balance_captured_and_next_expiry(client):
     account = funded_account(500, name="Jones Hardware Ltd")
     file_ticket(account)  # captures 40
 
-    page = parse(client.get("/admin/points/account/").content)
+    page = parse(client.get("/admin/accounts/account/").content)
 
     row = find(find(page, "table", id="result_list"), "tbody")
     assert text(find(row, None, class_="field-name")) == "Jones Hardware Ltd"
@@ -120,10 +120,10 @@ def test_account_list_query_count_does_not_grow_with_the_page(client):
 
     make(3)
     with CaptureQueriesContext(connection) as few:
-        client.get("/admin/points/account/")
+        client.get("/admin/accounts/account/")
     make(30)
     with CaptureQueriesContext(connection) as many:
-        response = client.get("/admin/points/account/")
+        response = client.get("/admin/accounts/account/")
     rows = find_all(find(parse(response.content), "table", id="result_list"), "tr")
     assert len(rows) == 1 + 33
     assert len(many.captured_queries) == len(few.captured_queries)
@@ -133,7 +133,7 @@ def test_account_page_shows_points_links_to_the_ledger_and_grant_buttons(client)
     account = funded_account(500)
     file_ticket(account)
 
-    response = client.get(f"/admin/points/account/{account.pk}/change/")
+    response = client.get(f"/admin/accounts/account/{account.pk}/change/")
 
     assert response.status_code == 200
     page = parse(response.content)
@@ -156,7 +156,7 @@ def test_account_page_journal_signs_every_change_of_available_and_captured_point
     ticket = file_ticket(account)
     ticket_resolve(ticket=ticket, actor=staff, reason="Solved")
 
-    page = parse(client.get(f"/admin/points/account/{account.pk}/change/").content)
+    page = parse(client.get(f"/admin/accounts/account/{account.pk}/change/").content)
 
     table = find(find(page, None, class_="field-recent_entries"), "table")
     header = [text(cell) for cell in find_all(find(table, "thead"), "th")]
@@ -173,7 +173,7 @@ def test_account_users_are_chosen_with_a_search_not_a_raw_id(client, admin_user)
     account = funded_account(0)
     client.force_login(admin_user)
 
-    page = parse(client.get(f"/admin/points/account/{account.pk}/change/").content)
+    page = parse(client.get(f"/admin/accounts/account/{account.pk}/change/").content)
 
     assert find(page, "select", name="memberships-0-user", class_="admin-autocomplete")
     assert not find_all(page, "input", class_="vForeignKeyRawIdAdminField")
@@ -182,7 +182,7 @@ def test_account_users_are_chosen_with_a_search_not_a_raw_id(client, admin_user)
         "/admin/autocomplete/",
         {
             "term": owner.email,
-            "app_label": "points",
+            "app_label": "accounts",
             "model_name": "membership",
             "field_name": "user",
         },
@@ -459,7 +459,7 @@ def test_customers_are_sent_to_the_admin_login(client):
     client.force_login(account_owner(account))
     for response in [
         client.get("/admin/"),
-        client.get("/admin/points/account/"),
+        client.get("/admin/accounts/account/"),
         client.post(grant_url(account), {"points": "1000", "reason": "me"}),
         client.post(adjust_url(account), {"points": "1000", "reason": "me"}),
         client.post(mark_paid_url(order), {"payment_reference": "free"}),
@@ -473,7 +473,7 @@ def test_staff_without_the_group_get_403(client):
     account = funded_account(100)
     order = manual_order(account)
     client.force_login(StaffUserFactory())
-    assert client.get("/admin/points/account/").status_code == 403
+    assert client.get("/admin/accounts/account/").status_code == 403
     assert client.get("/admin/points/entry/").status_code == 403
     assert client.get(grant_url(account)).status_code == 403
     assert client.post(grant_url(account), {"points": "1000", "reason": "x"}).status_code == 403
@@ -492,7 +492,7 @@ def test_a_grant_needs_its_own_permission(client):
         *Group.objects.get(name=SUPPORT_STAFF).permissions.filter(codename="view_account")
     )
     client.force_login(viewer)
-    assert client.get(f"/admin/points/account/{account.pk}/change/").status_code == 200
+    assert client.get(f"/admin/accounts/account/{account.pk}/change/").status_code == 200
     assert client.post(grant_url(account), {"points": "10", "reason": "x"}).status_code == 403
     assert not Lot.objects.exists()
 
@@ -529,7 +529,7 @@ def test_staff_cannot_be_added_as_users_of_a_customer_account(client, admin_user
     client.force_login(admin_user)
 
     response = client.post(
-        f"/admin/points/account/{account.pk}/change/",
+        f"/admin/accounts/account/{account.pk}/change/",
         {
             "name": account.name,
             "memberships-TOTAL_FORMS": "2",

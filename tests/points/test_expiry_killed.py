@@ -72,7 +72,7 @@ def test_the_expiry_job_killed_mid_run_and_run_again_expires_each_due_lot_once()
     # then waits in its second, where it is killed.
     blocker = psycopg.connect(database_url_of_this_test(), autocommit=False)
     try:
-        blocker.execute("SELECT id FROM points_account WHERE id = %s FOR UPDATE", [second.pk])
+        blocker.execute("SELECT id FROM accounts_account WHERE id = %s FOR UPDATE", [second.pk])
         job = subprocess.Popen(
             [PYTHON, "manage.py", "expire_points", "--batch-size", "2"],
             cwd=PROJECT_ROOT,

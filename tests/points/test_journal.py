@@ -4,6 +4,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
+from accounts.models import Membership, MembershipRole
 from points.models import (
     Entry,
     EntryKind,
@@ -13,8 +14,6 @@ from points.models import (
     JournalIsAppendOnly,
     Lot,
     LotKind,
-    Membership,
-    MembershipRole,
     Order,
     OrderStatus,
     PointPackage,

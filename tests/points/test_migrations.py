@@ -13,7 +13,7 @@ from tests.points.support import T0
 
 pytestmark = pytest.mark.django_db
 
-BEFORE_PROVIDERS = [("points", "0005_webhook_event")]
+BEFORE_PROVIDERS = [("points", "0007_account_moved_to_accounts")]
 
 
 def check_foreign_keys_now():

@@ -8,7 +8,8 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from points.models import Lot, Membership, MembershipRole
+from accounts.models import Membership, MembershipRole
+from points.models import Lot
 from points.services import hold_capture, lots_remind_expiring, points_grant
 from tests.factories import AccountFactory, TicketFactory, UserFactory, account_owner
 from tickets.models import Notification

@@ -192,7 +192,7 @@ def test_everything_in_the_admin_stays_below_the_dashboard(client):
         text(a): attr(a, "href") for a in find_all(find(page, "div", class_="hd-app-list"), "a")
     }
     assert links["Tickets"] == "/admin/tickets/ticket/"
-    assert links["Customer accounts"] == "/admin/points/account/"
+    assert links["Customer accounts"] == "/admin/accounts/account/"
 
 
 def test_sign_in_records_are_labelled_in_plain_words(client):

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from points.models import Membership, MembershipRole
+from accounts.models import Membership, MembershipRole
 from tests.admin_support import file_ticket, funded_account, support_staff_user, ticket_url
 from tests.factories import IssueCategoryFactory, StaffUserFactory, UserFactory, account_owner
 from tickets.services import (

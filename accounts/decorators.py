@@ -3,7 +3,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from points.services import account_for_user
+from .selectors import account_for_user
 
 
 def customer_required(view):

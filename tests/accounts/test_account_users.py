@@ -10,8 +10,8 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import Membership, MembershipRole
 from helpdesk.models import User
-from points.models import Membership, MembershipRole
 from tests.factories import PASSWORD, StaffUserFactory, TicketFactory, UserFactory
 from tests.html import attr, find, find_all, parse, text
 from tests.web import count_queries, customer, db_state

@@ -1,4 +1,4 @@
-"""points/locks.py is the one place that locks accounts: every other module asks it, so every
+"""accounts/locks.py is the one place that locks accounts: every other module asks it, so every
 operation takes the account lock the same way and in the same order."""
 
 import ast
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from points import locks
+from accounts import locks
 from tests.points.support import app_modules, chain
 
 LOCKS = Path(locks.__file__).resolve()
@@ -28,7 +28,7 @@ def account_locks(source: str) -> list[str]:
             ):
                 found.append(f"{node.lineno}: select_for_update() of accounts")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if RAW_LOCK.search(node.value) and "points_account" in node.value:
+            if RAW_LOCK.search(node.value) and "accounts_account" in node.value:
                 found.append(f"{node.lineno}: SQL locking the accounts' table")
     return found
 
@@ -39,7 +39,7 @@ def account_locks(source: str) -> list[str]:
         "Account.objects.select_for_update().get(pk=1)",
         "models.Account.objects.filter(pk=1).select_for_update()",
         "accounts.order_by('id').select_for_update()",
-        "cursor.execute('SELECT id FROM points_account WHERE id = %s FOR UPDATE', [1])",
+        "cursor.execute('SELECT id FROM accounts_account WHERE id = %s FOR UPDATE', [1])",
     ],
 )
 def test_the_guard_catches_an_account_locked_by_hand(source):
@@ -51,7 +51,7 @@ def test_the_guard_lets_other_rows_be_locked():
     assert account_locks("User.objects.select_for_update().first()") == []
 
 
-def test_no_module_but_points_locks_locks_accounts():
+def test_no_module_but_accounts_locks_locks_accounts():
     assert len(account_locks(LOCKS.read_text())) == 2
     lockers = {
         str(path.relative_to(settings.BASE_DIR)): found

@@ -6,11 +6,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Account
+from accounts.services import account_sign_up
 from catalog.models import IssueCategory
 from helpdesk.models import User
 from points import services as ledger
-from points.accounts import account_sign_up
-from points.models import Account, PointPackage
+from points.models import PointPackage
 from tickets import services as tickets
 from tickets.notifications import notifications_suppressed
 

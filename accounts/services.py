@@ -17,8 +17,10 @@ Locking order, as in the ledger: the account row first, then the user row.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
@@ -31,10 +33,12 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from core.errors import HelpDeskError
-from helpdesk.models import User
 
 from .locks import lock_account
 from .models import Account, Membership, MembershipRole
+
+if TYPE_CHECKING:
+    from helpdesk.models import User, UserManager
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +63,11 @@ class SignupLinkInvalid(AccountError):
 # --- Who holds an address ---------------------------------------------------------------------
 
 
+def _users() -> UserManager:
+    """The users' manager, looked up when called: the user model belongs to the project above."""
+    return get_user_model().objects
+
+
 def _holds_address(user: User) -> bool:
     """Whether `user` can log in with their address: staff, or an account user with a password."""
     if user.is_staff:
@@ -70,13 +79,13 @@ def _holds_address(user: User) -> bool:
 
 
 def address_is_held(email: str) -> bool:
-    user = User.objects.with_address(email).first()
+    user = _users().with_address(email).first()
     return user is not None and _holds_address(user)
 
 
 def pending_invitation(email: str) -> Membership | None:
     """The unanswered invitation of this address, if any (with its account)."""
-    user = User.objects.with_address(email).first()
+    user = _users().with_address(email).first()
     if user is None or _holds_address(user):
         return None
     return Membership.objects.filter(user=user).select_related("account").first()
@@ -84,13 +93,13 @@ def pending_invitation(email: str) -> Membership | None:
 
 def _lock_address(email: str) -> User | None:
     """The user holding a row for `email`, locked after the account they are a user of."""
-    user = User.objects.with_address(email).first()
+    user = _users().with_address(email).first()
     if user is None:
         return None
     membership = Membership.objects.filter(user=user).only("account_id").first()
     if membership is not None:
         lock_account(membership.account_id)
-    return User.objects.select_for_update().filter(pk=user.pk).first()
+    return _users().select_for_update().filter(pk=user.pk).first()
 
 
 # --- E-mail -----------------------------------------------------------------------------------
@@ -142,7 +151,7 @@ def account_sign_up_request(*, email: str) -> None:
 
     The caller answers the same in both cases.
     """
-    email = User.objects.normalize_email(email)
+    email = _users().normalize_email(email)
     if address_is_held(email):
         context = {
             "email": email,
@@ -170,19 +179,23 @@ def account_sign_up(
     over; an unanswered invitation of the address is withdrawn: one login belongs to one account.
     Two sign-ups of one address at once make one user; the other is refused.
     """
-    email = User.objects.normalize_email(email)
+    email = _users().normalize_email(email)
     first_name, last_name = first_name.strip(), last_name.strip()
     user = _lock_address(email)
     if user is None:
         try:
             with transaction.atomic():
-                user = User.objects.create_user(
+                user = _users().create_user(
                     email=email, password=password, first_name=first_name, last_name=last_name
                 )
         except IntegrityError as error:
-            raise AccountError(_("An account with this e-mail address already exists.")) from error
+            raise AccountError(
+                _("An account with this e-mail address already exists."), code="address_taken"
+            ) from error
     elif _holds_address(user):
-        raise AccountError(_("An account with this e-mail address already exists."))
+        raise AccountError(
+            _("An account with this e-mail address already exists."), code="address_taken"
+        )
     else:
         Membership.objects.filter(user=user).delete()
         user.first_name, user.last_name = first_name, last_name
@@ -201,7 +214,7 @@ def _require_owner(account: Account, user: User) -> None:
     if not Membership.objects.filter(
         account=account, user=user, role=MembershipRole.OWNER
     ).exists():
-        raise AccountError(_("Only the account owner can manage its users."))
+        raise AccountError(_("Only the account owner can manage its users."), code="not_owner")
 
 
 def _send_invitation(user: User, account: Account, invited_by: User) -> None:
@@ -239,19 +252,20 @@ def account_invite_user(
     """
     lock_account(account.pk)
     _require_owner(account, invited_by)
-    email = User.objects.normalize_email(email)
+    email = _users().normalize_email(email)
     if not email:
-        raise AccountError(_("An e-mail address is required."))
+        raise AccountError(_("An e-mail address is required."), code="email_required")
     cannot_invite = AccountError(
         _("%(email)s can't be invited to this account. Ask them for another address.")
-        % {"email": email}
+        % {"email": email},
+        code="address_not_invitable",
     )
-    user = User.objects.with_address(email).select_for_update().first()
+    user = _users().with_address(email).select_for_update().first()
     membership = Membership.objects.filter(user=user).first() if user else None
     if user is None:
         try:
             with transaction.atomic():
-                user = User.objects.create_user(
+                user = _users().create_user(
                     email=email,
                     password=None,
                     first_name=first_name.strip(),
@@ -262,7 +276,10 @@ def account_invite_user(
         Membership.objects.create(account=account, user=user, role=MembershipRole.MEMBER)
     elif membership is not None and membership.account_id == account.pk:
         if user.has_usable_password() or membership.role == MembershipRole.OWNER:
-            raise AccountError(_("%(email)s is already a user of this account.") % {"email": email})
+            raise AccountError(
+                _("%(email)s is already a user of this account.") % {"email": email},
+                code="already_a_user",
+            )
         # Still invited and not yet answered: the link is sent again below.
     elif membership is not None or user.is_staff:
         raise cannot_invite
@@ -289,9 +306,9 @@ def account_remove_user(*, account: Account, user: User, removed_by: User) -> No
     _require_owner(account, removed_by)
     membership = Membership.objects.filter(account=account, user=user).first()
     if membership is None:
-        raise AccountError(_("This person is not a user of this account."))
+        raise AccountError(_("This person is not a user of this account."), code="not_a_user")
     if membership.role == MembershipRole.OWNER:
-        raise AccountError(_("The account owner can't be removed."))
+        raise AccountError(_("The account owner can't be removed."), code="owner_not_removable")
     membership.delete()
     try:
         with transaction.atomic():

@@ -12,9 +12,9 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import Account, Membership, MembershipRole
+from accounts.services import AccountError, account_sign_up
 from helpdesk.models import User
-from points.accounts import AccountError, account_sign_up
-from points.models import Account, Membership, MembershipRole
 from tests.factories import PASSWORD, AccountFactory, StaffUserFactory, UserFactory
 from tests.html import attr, find, find_all, parse, text
 from tests.web import count_queries, db_state

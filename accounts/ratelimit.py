@@ -12,9 +12,8 @@ import math
 import time
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
-
-from .models import User
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +27,7 @@ def account_email_wait(*, address: str, client_ip: str | None) -> int:
     return max(
         _count(
             "address",
-            User.objects.normalize_email(address),
+            get_user_model().objects.normalize_email(address),
             settings.ACCOUNT_EMAIL_LIMIT_PER_ADDRESS,
             window,
         ),

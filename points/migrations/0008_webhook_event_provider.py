@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     the one signed webhook, the "webhook" provider's. Event ids are unique per provider."""
 
     dependencies = [
-        ('points', '0005_webhook_event'),
+        ('points', '0007_account_moved_to_accounts'),
     ]
 
     operations = [

@@ -1,0 +1,25 @@
+"""Reads about accounts and their users."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .models import Account, Membership
+
+if TYPE_CHECKING:
+    from helpdesk.models import User
+
+
+def account_for_user(user: User) -> Account | None:
+    """The account `user` acts for, if any (staff have none)."""
+    membership = Membership.objects.filter(user=user).select_related("account").first()
+    return membership.account if membership else None
+
+
+def account_members(*, account: Account) -> list[Membership]:
+    """The account's users: the owner first, then the others in the order they joined."""
+    return list(
+        Membership.objects.filter(account=account)
+        .select_related("user")
+        .order_by("-role", "created_at", "id")
+    )

@@ -24,7 +24,8 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("support/", include("catalog.urls")),
+    # The price list keeps the catalog's URL name ("catalog:pricing").
+    path("support/", include(([path("pricing/", views.pricing, name="pricing")], "catalog"))),
     path("tickets/", include("tickets.urls")),
     path("communication-center/support-points/", include("points.urls")),
     path("admin/", admin.site.urls),

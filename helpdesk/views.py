@@ -1,12 +1,17 @@
-"""The project's own pages: home, health, favicon, and choosing a password by an e-mailed link."""
+"""The project's own pages: home, the public price list, health, favicon, and choosing a password
+by an e-mailed link."""
 
 from django.contrib.auth import views as auth_views
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from catalog.pricing import price_legend
+from catalog.selectors import catalog_groups_active
+from points.selectors import package_offers
 
 from .auth import login_lock_lift
 from .forms import PasswordResetRequestForm
@@ -16,6 +21,18 @@ def home(request):
     if request.user.is_authenticated:
         return redirect("tickets:list")
     return redirect("catalog:pricing")
+
+
+@require_GET
+def pricing(request):
+    """The public price list: what a point costs in money (the ledger's packages), and what each
+    category costs (the catalog). A page of the project: it shows two apps side by side."""
+    groups = [group for group in catalog_groups_active() if group.active_categories]
+    return render(
+        request,
+        "catalog/pricing.html",
+        {"groups": groups, "offers": package_offers(), "legend": price_legend()},
+    )
 
 
 @require_GET

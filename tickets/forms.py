@@ -10,14 +10,11 @@ from django.utils.translation import ngettext
 from catalog.models import CategoryGroup
 from core.text import REASON_MAX_CHARS, BoundedTextField
 
+from .attachments import attachments_check
+from .errors import AttachmentRejected
 from .models import TicketStatus
 from .selectors import ACTIVE
-from .services import (
-    ACCESS_DETAILS_MAX_CHARS,
-    AttachmentRejected,
-    attachments_check,
-    message_max_chars,
-)
+from .services import ACCESS_DETAILS_MAX_CHARS, message_max_chars
 from .templatetags.tickets_format import price_text
 
 

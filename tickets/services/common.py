@@ -1,0 +1,110 @@
+"""What the ticket services share: the ticket lock, checked text, and the cost record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from core.text import REASON_MAX_CHARS, TextRejected, text_check
+from helpdesk.models import User
+from points import services as ledger
+from points.locks import lock_account
+from points.models import Hold, HoldStatus
+
+from ..errors import TicketError
+from ..models import CostChange, Ticket
+from ..notifications import notify
+
+
+def lock_ticket(ticket: Ticket) -> Ticket:
+    """The ticket row, locked and fresh (after its account, in the ledger's lock order)."""
+    lock_account(ticket.account_id)
+    return Ticket.objects.select_for_update().select_related("category").get(pk=ticket.pk)
+
+
+def checked_text(value: str, *, max_length, label: str, strip: bool = True) -> str:
+    """`core.text.text_check`, refusing as a TicketError."""
+    try:
+        return text_check(value, max_length=max_length, label=label, strip=strip)
+    except TextRejected as error:
+        raise TicketError(str(error)) from error
+
+
+def required_reason(reason: str, *, label: str | None = None) -> str:
+    reason = checked_text(reason, max_length=REASON_MAX_CHARS, label=label or _("The reason"))
+    if not reason:
+        raise TicketError(_("A reason is required."))
+    return reason
+
+
+def message_max_chars() -> int:
+    """The longest message a ticket takes (a setting, read when it is used)."""
+    return settings.HELPDESK_MESSAGE_MAX_CHARS
+
+
+def price_multiplier(ticket: Ticket) -> int:
+    return 2 if ticket.is_urgent else 1
+
+
+def current_hold(ticket: Ticket) -> Hold | None:
+    return Hold.objects.filter(ticket=ticket).first()
+
+
+def open_hold_or_error(ticket: Ticket) -> Hold:
+    hold = current_hold(ticket)
+    if hold is None or hold.status != HoldStatus.OPEN:
+        raise TicketError(_("No points are captured for this ticket; its cost can't change now."))
+    return hold
+
+
+def record_cost(
+    ticket: Ticket,
+    *,
+    kind: str,
+    old: int | None,
+    new: int,
+    reason: str,
+    actor: User | None,
+    at: datetime,
+    outside_bounds: bool = False,
+) -> CostChange:
+    return CostChange.objects.create(
+        ticket=ticket,
+        kind=kind,
+        old_points=old,
+        new_points=new,
+        reason=reason,
+        actor=actor,
+        created_at=at,
+        outside_bounds=outside_bounds,
+    )
+
+
+def change_held_cost(
+    ticket: Ticket,
+    *,
+    kind: str,
+    old: int,
+    new: int,
+    reason: str,
+    actor: User,
+    at: datetime,
+    outside_bounds: bool = False,
+) -> CostChange:
+    """Move the open hold from `old` to `new` points, record the change and tell the customer."""
+    if new != old:
+        ledger.hold_change(ticket=ticket, points=new, reason=reason, actor=actor, at=at)
+    change = record_cost(
+        ticket,
+        kind=kind,
+        old=old,
+        new=new,
+        reason=reason,
+        actor=actor,
+        at=at,
+        outside_bounds=outside_bounds,
+    )
+    notify("cost_changed", ticket, cost_change=change)
+    return change

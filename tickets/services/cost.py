@@ -1,0 +1,265 @@
+"""A ticket's cost while work goes on: staff change it (within the category's bounds unless
+overridden), log time on hourly tickets, ask the customer for missing points, remove HotRush, and
+decide reconsideration requests."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import PricingKind
+from helpdesk.models import User
+from points import services as ledger
+from points.models import HoldStatus
+from points.selectors import points_available
+
+from ..errors import CostOutOfBounds, TicketError
+from ..models import (
+    ACTIVE_STATUSES,
+    CostChange,
+    CostChangeKind,
+    ReconsiderationRequest,
+    ReconsiderationStatus,
+    Ticket,
+    TicketStatus,
+    TimeLog,
+)
+from ..notifications import notify
+from ..sla import first_response_due
+from .common import (
+    change_held_cost,
+    current_hold,
+    lock_ticket,
+    open_hold_or_error,
+    price_multiplier,
+    record_cost,
+    required_reason,
+)
+from .status import ticket_move
+
+S = TicketStatus
+
+# The longest stretch of work one time log may record: a day.
+MAX_LOGGED_MINUTES = 24 * 60
+
+
+@transaction.atomic
+def ticket_change_cost(
+    *,
+    ticket: Ticket,
+    points: int,
+    reason: str,
+    actor: User,
+    override: bool = False,
+    at: datetime | None = None,
+) -> CostChange:
+    """Set a new cost with a reason. Minimum and range categories keep it within their bounds
+    unless `override` is given. An increase the balance can't cover raises InsufficientPoints.
+    """
+    at = at or timezone.now()
+    reason = required_reason(reason)
+    ticket = lock_ticket(ticket)
+    hold = open_hold_or_error(ticket)
+    bounds = ticket.category.cost_bounds
+    outside = False
+    if bounds is not None:
+        multiplier = price_multiplier(ticket)
+        low, high = bounds[0] * multiplier, bounds[1] * multiplier if bounds[1] else None
+        outside = points < low or (high is not None and points > high)
+        if outside and not override:
+            limits = f"{low}–{high}" if high is not None else _("at least %(low)s") % {"low": low}
+            raise CostOutOfBounds(
+                _(
+                    "%(points)s points is outside this category's price (%(limits)s). "
+                    "Tick the override to set it anyway."
+                )
+                % {"points": points, "limits": limits}
+            )
+    old = hold.amount
+    if points == old:
+        raise TicketError(_("The ticket already costs %(points)s points.") % {"points": points})
+    return change_held_cost(
+        ticket,
+        kind=CostChangeKind.CHANGED,
+        old=old,
+        new=points,
+        reason=reason,
+        actor=actor,
+        at=at,
+        outside_bounds=outside,
+    )
+
+
+@transaction.atomic
+def ticket_wait_for_points(
+    *, ticket: Ticket, points: int, reason: str, actor: User, at: datetime | None = None
+) -> int:
+    """After a cost increase to `points` was refused for lack of points: e-mail the customer how
+    many points to buy and let the ticket wait for them. Returns the points missing.
+
+    The cost itself does not change; staff set it once the customer has the points.
+    """
+    at = at or timezone.now()
+    reason = required_reason(reason)
+    ledger.validate_points(points)
+    ticket = lock_ticket(ticket)
+    hold = open_hold_or_error(ticket)
+    missing = points - hold.amount - points_available(account=ticket.account, at=at)
+    if missing <= 0:
+        raise TicketError(
+            _("The customer's balance now covers %(points)s points: change the cost instead.")
+            % {"points": points}
+        )
+    if ticket.status in (S.OPEN, S.IN_PROGRESS):
+        ticket_move(ticket=ticket, to_status=S.WAITING_FOR_CUSTOMER, actor=actor, at=at)
+    ticket.last_activity_at = at
+    ticket.save(update_fields=["last_activity_at"])
+    notify(
+        "points_needed", ticket, points=points, current=hold.amount, missing=missing, reason=reason
+    )
+    return missing
+
+
+@transaction.atomic
+def ticket_log_time(
+    *, ticket: Ticket, minutes: int, note: str, actor: User, at: datetime | None = None
+) -> TimeLog:
+    """Log work on an hourly ticket; its cost becomes rate × total hours, rounded up."""
+    at = at or timezone.now()
+    note = required_reason(note, label=_("The note"))
+    if not 0 < minutes <= MAX_LOGGED_MINUTES:
+        raise TicketError(
+            _("Logged time must be from 1 to %(most)s minutes.") % {"most": MAX_LOGGED_MINUTES}
+        )
+    ticket = lock_ticket(ticket)
+    if ticket.category.pricing_kind != PricingKind.HOURLY:
+        raise TicketError(_("Time is logged only on hourly categories."))
+    hold = open_hold_or_error(ticket)
+    log = TimeLog.objects.create(
+        ticket=ticket, minutes=minutes, note=note, logged_by=actor, created_at=at
+    )
+    total_minutes = sum(ticket.time_logs.values_list("minutes", flat=True))
+    rate = ticket.category.hourly_rate * price_multiplier(ticket)
+    cost = math.ceil(rate * total_minutes / 60)
+    old = hold.amount
+    reason = _("%(hours)s h logged in total: %(note)s") % {
+        "hours": f"{total_minutes / 60:g}",
+        "note": note,
+    }
+    change_held_cost(
+        ticket,
+        kind=CostChangeKind.TIME_LOGGED,
+        old=old,
+        new=cost,
+        reason=reason,
+        actor=actor,
+        at=at,
+    )
+    return log
+
+
+def _remove_urgency(ticket: Ticket, *, actor: User, reason: str, at: datetime) -> Ticket:
+    if not ticket.is_urgent:
+        raise TicketError(_("This ticket is not HotRush (urgent)."))
+    if ticket.status not in ACTIVE_STATUSES:
+        raise TicketError(_("HotRush can only be removed while the ticket is in progress."))
+    hold = current_hold(ticket)
+    if hold is not None and hold.status == HoldStatus.OPEN and hold.amount:
+        old = hold.amount
+        new = old // 2
+        ledger.hold_change(ticket=ticket, points=new, reason=reason, actor=actor, at=at)
+        record_cost(
+            ticket,
+            kind=CostChangeKind.URGENCY_REMOVED,
+            old=old,
+            new=new,
+            reason=reason,
+            actor=actor,
+            at=at,
+        )
+    ticket.is_urgent = False
+    ticket.first_response_due_at = first_response_due(ticket.created_at, urgent=False)
+    ticket.save(update_fields=["is_urgent", "first_response_due_at"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_drop_urgency(*, ticket: Ticket, actor: User, at: datetime | None = None) -> Ticket:
+    """The customer drops urgency before the ticket is assigned; the surcharge comes back."""
+    at = at or timezone.now()
+    ticket = lock_ticket(ticket)
+    if ticket.assignee_id is not None:
+        raise TicketError(_("The ticket is already assigned; ask support to remove HotRush."))
+    return _remove_urgency(ticket, actor=actor, reason=_("HotRush dropped by the customer"), at=at)
+
+
+@transaction.atomic
+def ticket_remove_urgency(
+    *, ticket: Ticket, actor: User, reason: str, at: datetime | None = None
+) -> Ticket:
+    """Staff remove urgency (e.g. the issue is a bug); the surcharge comes back."""
+    at = at or timezone.now()
+    reason = required_reason(reason)
+    ticket = lock_ticket(ticket)
+    ticket = _remove_urgency(ticket, actor=actor, reason=reason, at=at)
+    # Urgency is removed once, so this is the change just recorded (None if nothing was held).
+    change = ticket.cost_changes.filter(kind=CostChangeKind.URGENCY_REMOVED).first()
+    notify("cost_changed", ticket, cost_change=change)
+    return ticket
+
+
+@transaction.atomic
+def ticket_decide_reconsideration(
+    *,
+    request: ReconsiderationRequest,
+    actor: User,
+    reason: str,
+    new_points: int | None = None,
+    at: datetime | None = None,
+) -> ReconsiderationRequest:
+    """Lower the cost (to `new_points`) or decline (None), with a reason the customer sees."""
+    at = at or timezone.now()
+    reason = required_reason(reason)
+    ticket = lock_ticket(request.ticket)
+    request = ReconsiderationRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != ReconsiderationStatus.PENDING:
+        raise TicketError(_("This request was already decided."))
+    if new_points is not None:
+        hold = current_hold(ticket)
+        old = hold.amount if hold is not None else 0
+        if not 0 <= new_points < old:
+            raise TicketError(
+                _("A lowered cost must be between 0 and %(old)s points.") % {"old": old - 1}
+            )
+        if hold.status == HoldStatus.OPEN:
+            ledger.hold_change(ticket=ticket, points=new_points, reason=reason, actor=actor, at=at)
+        elif hold.status == HoldStatus.SETTLED:
+            ledger.hold_refund(
+                ticket=ticket, points=old - new_points, reason=reason, actor=actor, at=at
+            )
+        else:
+            raise TicketError(_("This ticket's points were already returned."))
+        record_cost(
+            ticket,
+            kind=CostChangeKind.RECONSIDERED,
+            old=old,
+            new=new_points,
+            reason=reason,
+            actor=actor,
+            at=at,
+        )
+        request.status = ReconsiderationStatus.LOWERED
+    else:
+        request.status = ReconsiderationStatus.DECLINED
+    request.decision_reason = reason
+    request.decided_by = actor
+    request.decided_at = at
+    request.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
+    ticket.last_activity_at = at
+    ticket.save(update_fields=["last_activity_at"])
+    notify("reconsideration_decided", ticket, request=request)
+    return request

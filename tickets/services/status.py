@@ -1,0 +1,85 @@
+"""Status moves: the one door every status change goes through, the moves staff make by hand,
+and assignment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from helpdesk.models import User
+
+from ..errors import TicketError, TransitionNotAllowed
+from ..models import StatusChange, Ticket, TicketStatus
+from .common import lock_ticket
+
+S = TicketStatus
+
+# The one table of allowed status moves. Moves into RESOLVED and CANCELLED carry ledger effects
+# and are made by ticket_resolve / ticket_cancel / ticket_mark_software_bug / ticket_decline_quote.
+TRANSITIONS: dict[str, set[str]] = {
+    S.AWAITING_QUOTE: {S.OPEN, S.CANCELLED},
+    S.OPEN: {S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER, S.RESOLVED, S.CANCELLED},
+    S.IN_PROGRESS: {S.WAITING_FOR_CUSTOMER, S.RESOLVED, S.CANCELLED},
+    S.WAITING_FOR_CUSTOMER: {S.IN_PROGRESS, S.RESOLVED, S.CANCELLED},
+    S.RESOLVED: {S.IN_PROGRESS, S.CLOSED},
+    S.CLOSED: set(),
+    S.CANCELLED: set(),
+}
+# Moves staff may make directly (the others happen through the actions above).
+MANUAL_TRANSITIONS: dict[str, set[str]] = {
+    S.OPEN: {S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER},
+    S.IN_PROGRESS: {S.WAITING_FOR_CUSTOMER},
+    S.WAITING_FOR_CUSTOMER: {S.IN_PROGRESS},
+    S.RESOLVED: {S.IN_PROGRESS, S.CLOSED},
+}
+
+
+def ticket_move(*, ticket: Ticket, to_status: str, actor: User | None, at: datetime) -> Ticket:
+    """The one door for status changes: checks TRANSITIONS, records the move."""
+    if to_status not in TRANSITIONS[ticket.status]:
+        raise TransitionNotAllowed(
+            _("A ticket that is %(from)s cannot become %(to)s.")
+            % {"from": S(ticket.status).label, "to": S(to_status).label}
+        )
+    StatusChange.objects.create(
+        ticket=ticket, from_status=ticket.status, to_status=to_status, actor=actor, created_at=at
+    )
+    ticket.status = to_status
+    fields = ["status"]
+    if to_status == S.RESOLVED:
+        ticket.resolved_at = at
+        fields.append("resolved_at")
+    if to_status in (S.CLOSED, S.CANCELLED):
+        ticket.closed_at = at
+        fields.append("closed_at")
+    if to_status == S.IN_PROGRESS and ticket.resolved_at is not None:
+        ticket.resolved_at = None
+        ticket.outcome = ""
+        fields += ["resolved_at", "outcome"]
+    ticket.save(update_fields=fields)
+    return ticket
+
+
+@transaction.atomic
+def ticket_move_manually(*, ticket: Ticket, to_status: str, actor: User) -> Ticket:
+    """A status change staff make by hand (no points involved)."""
+    ticket = lock_ticket(ticket)
+    if to_status not in MANUAL_TRANSITIONS.get(ticket.status, set()):
+        raise TransitionNotAllowed(
+            _("A ticket that is %(from)s cannot be set to %(to)s by hand.")
+            % {"from": S(ticket.status).label, "to": S(to_status).label}
+        )
+    return ticket_move(ticket=ticket, to_status=to_status, actor=actor, at=timezone.now())
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User) -> Ticket:
+    if assignee is not None and not assignee.is_staff:
+        raise TicketError(_("Tickets can only be assigned to staff."))
+    ticket = lock_ticket(ticket)
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee"])
+    return ticket

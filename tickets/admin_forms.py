@@ -7,8 +7,8 @@ from core.numbers import PointsField, WholeNumberField
 from core.text import REASON_MAX_CHARS, BoundedTextField
 from helpdesk.models import User
 
-from .models import TicketStatus
-from .services import MANUAL_TRANSITIONS, MAX_LOGGED_MINUTES, message_max_chars
+from .policies import manual_moves
+from .services import MAX_LOGGED_MINUTES, message_max_chars
 
 
 def reason_field(label=None, help_text=None, rows=2):
@@ -79,9 +79,8 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = MANUAL_TRANSITIONS.get(ticket.status, set())
         self.fields["to_status"].choices = [
-            (status.value, status.label) for status in TicketStatus if status in allowed
+            (status.value, status.label) for status in manual_moves(ticket.status)
         ]
 
 

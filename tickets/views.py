@@ -40,7 +40,7 @@ PER_PAGE = 20
 
 def _ticket_page_or_404(request, pk):
     try:
-        return selectors.ticket_page(account=request.account, ticket_id=pk)
+        return selectors.ticket_page(account=request.account, user=request.user, ticket_id=pk)
     except Ticket.DoesNotExist as error:
         raise Http404(_("No such ticket.")) from error
 

@@ -50,6 +50,8 @@ from tickets.models import (
 from tickets.services import (
     access_details_set,
     ticket_accept_quote,
+    ticket_change_cost,
+    ticket_decide_reconsideration,
     ticket_mark_software_bug,
     ticket_reply,
     ticket_request_reconsideration,
@@ -290,6 +292,30 @@ def test_ticket_page_shows_the_whole_thread_in_order_with_internal_notes_marked(
     # The model form is not used: nothing saves the ticket's fields directly.
     assert not find_all(page, "input", name="status")
     assert not find_all(page, "input", name="_save")
+
+
+def test_ticket_page_query_count_does_not_grow_with_the_thread_and_history(client, staff):
+    """Measured with a short thread, the same with 100 messages, reconsiderations and cost
+    changes."""
+    small = file_ticket(category=IssueCategoryFactory(minimum=True))
+    big = file_ticket(category=IssueCategoryFactory(minimum=True))
+    customer = account_owner(big.account)
+    with CaptureQueriesContext(connection) as few:
+        client.get(ticket_url(small))
+
+    for number in range(50):
+        ticket_reply(ticket=big, author=customer, body=f"Question {number}")
+        ticket_reply(ticket=big, author=staff, body=f"Note {number}", internal=True)
+    for number in range(3):
+        asked = ticket_request_reconsideration(ticket=big, actor=customer, message="Too much")
+        ticket_decide_reconsideration(request=asked, actor=staff, reason="Fair")
+        ticket_change_cost(ticket=big, points=130 + number, reason="More work", actor=staff)
+
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(ticket_url(big))
+    assert response.status_code == 200
+    assert big.cost_changes.count() == 4
+    assert len(many.captured_queries) == len(few.captured_queries)
 
 
 def test_ticket_page_rejects_posts_of_the_model_form(client):

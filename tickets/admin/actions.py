@@ -31,9 +31,8 @@ from ..admin_forms import (
     WaitForPointsForm,
 )
 from ..models import ReconsiderationRequest, ReconsiderationStatus, Ticket
+from ..policies import STAFF_PERMISSIONS, Action
 from .queue import hold_of
-
-COST_PERMISSION = "tickets.change_ticket_cost"
 
 
 class TicketActionViews:
@@ -47,17 +46,18 @@ class TicketActionViews:
         name: str,
         form_class,
         perform: Callable,
-        permission: str = COST_PERMISSION,
+        action: Action,
         form_kwargs: Callable[[Ticket], dict] | None = None,
     ):
-        """Run one staff action: POST only, permission checked, form validated, service called.
+        """Run one staff action: POST only, the action's permission checked, form validated,
+        service called (which checks the ticket's policy).
 
         `perform(ticket, form)` returns the success message; on a refusal the page is shown again
         with the error and the form as typed.
         """
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not request.user.has_perm(permission):
+        if not request.user.has_perm(STAFF_PERMISSIONS[action]):
             raise PermissionDenied
         ticket = self._ticket_or_none(request, object_id)
         if ticket is None:
@@ -81,7 +81,7 @@ class TicketActionViews:
                 )
         else:
             messages.error(request, gettext("Please correct the errors below."))
-        ticket.refresh_from_db()
+        ticket = self._ticket_or_none(request, object_id)
         return self._render_page(request, ticket, bound={name: form}, extra=extra)
 
     def _shortfall(self, ticket, error: InsufficientPoints, form):
@@ -115,7 +115,7 @@ class TicketActionViews:
             name="reply",
             form_class=ReplyForm,
             perform=perform,
-            permission="tickets.add_message",
+            action=Action.REPLY,
         )
 
     def assign_view(self, request, object_id):
@@ -132,7 +132,7 @@ class TicketActionViews:
             name="assign",
             form_class=AssignForm,
             perform=perform,
-            permission="tickets.change_ticket",
+            action=Action.ASSIGN,
         )
 
     def move_view(self, request, object_id):
@@ -148,7 +148,7 @@ class TicketActionViews:
             name="move",
             form_class=MoveForm,
             perform=perform,
-            permission="tickets.change_ticket",
+            action=Action.MOVE,
             form_kwargs=lambda ticket: {"ticket": ticket},
         )
 
@@ -172,6 +172,7 @@ class TicketActionViews:
             name="cost",
             form_class=ChangeCostForm,
             perform=perform,
+            action=Action.CHANGE_COST,
             form_kwargs=lambda ticket: {"ticket": ticket},
         )
 
@@ -188,7 +189,12 @@ class TicketActionViews:
             ) % {"missing": missing}
 
         return self._action(
-            request, object_id, name="wait", form_class=WaitForPointsForm, perform=perform
+            request,
+            object_id,
+            name="wait",
+            form_class=WaitForPointsForm,
+            perform=perform,
+            action=Action.WAIT_FOR_POINTS,
         )
 
     def quote_view(self, request, object_id):
@@ -203,7 +209,14 @@ class TicketActionViews:
                 "Quote of %(points)s points sent; the customer accepts or declines it."
             ) % {"points": quote.points}
 
-        return self._action(request, object_id, name="quote", form_class=QuoteForm, perform=perform)
+        return self._action(
+            request,
+            object_id,
+            name="quote",
+            form_class=QuoteForm,
+            perform=perform,
+            action=Action.QUOTE,
+        )
 
     def log_time_view(self, request, object_id):
         def perform(ticket, form):
@@ -220,7 +233,12 @@ class TicketActionViews:
             }
 
         return self._action(
-            request, object_id, name="time", form_class=LogTimeForm, perform=perform
+            request,
+            object_id,
+            name="time",
+            form_class=LogTimeForm,
+            perform=perform,
+            action=Action.LOG_TIME,
         )
 
     def resolve_view(self, request, object_id):
@@ -234,7 +252,12 @@ class TicketActionViews:
             }
 
         return self._action(
-            request, object_id, name="resolve", form_class=ResolveForm, perform=perform
+            request,
+            object_id,
+            name="resolve",
+            form_class=ResolveForm,
+            perform=perform,
+            action=Action.RESOLVE,
         )
 
     def software_bug_view(self, request, object_id):
@@ -249,7 +272,12 @@ class TicketActionViews:
             ) % {"points": returned}
 
         return self._action(
-            request, object_id, name="bug", form_class=SoftwareBugForm, perform=perform
+            request,
+            object_id,
+            name="bug",
+            form_class=SoftwareBugForm,
+            perform=perform,
+            action=Action.MARK_SOFTWARE_BUG,
         )
 
     def remove_urgency_view(self, request, object_id):
@@ -260,7 +288,12 @@ class TicketActionViews:
             return gettext("HotRush removed; its surcharge was returned.")
 
         return self._action(
-            request, object_id, name="urgency", form_class=RemoveUrgencyForm, perform=perform
+            request,
+            object_id,
+            name="urgency",
+            form_class=RemoveUrgencyForm,
+            perform=perform,
+            action=Action.REMOVE_URGENCY,
         )
 
     def reconsideration_view(self, request, object_id, request_id):
@@ -287,4 +320,5 @@ class TicketActionViews:
             name=f"reconsider-{request_id}",
             form_class=ReconsiderationDecisionForm,
             perform=perform,
+            action=Action.DECIDE_RECONSIDERATION,
         )

@@ -15,7 +15,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PricingKind
-from points.models import HoldStatus
 from points.selectors import points_available
 
 from .. import services
@@ -32,11 +31,35 @@ from ..admin_forms import (
     SoftwareBugForm,
 )
 from ..admin_selectors import ticket_page
-from ..models import ACTIVE_STATUSES, Attachment, QuoteStatus, Ticket, TicketOutcome, TicketStatus
+from ..errors import ReconsiderationPending
+from ..models import Attachment, QuoteStatus, Ticket
+from ..policies import STAFF_PERMISSIONS, Action, load_facts, ticket_policy
 from ..sla import awaits_first_response
-from .actions import COST_PERMISSION
 
-S = TicketStatus
+# The cost panel's actions, in the order shown: the action, its URL (see `actions`), its form's
+# prefix and label, the form, and whether it is shown as dangerous.
+COST_PANEL = [
+    (Action.CHANGE_COST, "change_cost", "cost", _("Change cost"), ChangeCostForm, False),
+    (Action.QUOTE, "quote", "quote", _("Set a quote"), QuoteForm, False),
+    (Action.LOG_TIME, "log_time", "time", _("Log time"), LogTimeForm, False),
+    (
+        Action.REMOVE_URGENCY,
+        "remove_urgency",
+        "urgency",
+        _("Remove HotRush"),
+        RemoveUrgencyForm,
+        False,
+    ),
+    (Action.RESOLVE, "resolve", "resolve", _("Resolve"), ResolveForm, False),
+    (
+        Action.MARK_SOFTWARE_BUG,
+        "software_bug",
+        "bug",
+        _("Mark as software bug"),
+        SoftwareBugForm,
+        True,
+    ),
+]
 
 
 class TicketPageViews:
@@ -56,75 +79,39 @@ class TicketPageViews:
         return self.get_object(request, unquote(object_id))
 
     def _render_page(self, request, ticket, *, bound=None, extra=None):
-        """The ticket page; `bound` holds forms that failed, shown again with what was typed."""
+        """The ticket page; `bound` holds forms that failed, shown again with what was typed.
+
+        It offers what the ticket's policy allows and the staff member's permissions let them do.
+        """
         bound = bound or {}
         page = ticket_page(ticket)
         user = request.user
         hold = page.hold
-        hold_open = hold is not None and hold.status == HoldStatus.OPEN
-        can_cost = user.has_perm(COST_PERMISSION)
-        can_change = self.has_change_permission(request, ticket)
-        allowed_moves = services.MANUAL_TRANSITIONS.get(ticket.status, set())
-
         now = timezone.now()
+        policy = ticket_policy(ticket, user=user, at=now, facts=load_facts(ticket))
         first_response_due = ticket.first_response_due_at if awaits_first_response(ticket) else None
+
+        def may(action: Action) -> bool:
+            return user.has_perm(STAFF_PERMISSIONS[action]) and policy.allows(action)
 
         def form(name, form_class, **kwargs):
             return bound.get(name) or form_class(prefix=name, **kwargs)
 
         cost_actions = []
-        resolvable = False
-        if can_cost:
-            if hold_open:
+        for action, url_name, prefix, label, form_class, danger in COST_PANEL:
+            if may(action):
+                kwargs = {"ticket": ticket} if form_class is ChangeCostForm else {}
+                action_form = form(prefix, form_class, **kwargs)
                 cost_actions.append(
-                    (
-                        "change-cost",
-                        _("Change cost"),
-                        form("cost", ChangeCostForm, ticket=ticket),
-                        False,
-                    )
+                    {
+                        "url": reverse(f"admin:tickets_ticket_{url_name}", args=[ticket.pk]),
+                        "label": label,
+                        "form": action_form,
+                        # A bound form that failed is shown open.
+                        "open": action_form.is_bound,
+                        "danger": danger,
+                    }
                 )
-            if ticket.status == S.AWAITING_QUOTE:
-                cost_actions.append(("quote", _("Set a quote"), form("quote", QuoteForm), False))
-            if ticket.category.pricing_kind == PricingKind.HOURLY and hold_open:
-                cost_actions.append(("log-time", _("Log time"), form("time", LogTimeForm), False))
-            if ticket.is_urgent and ticket.status in ACTIVE_STATUSES:
-                cost_actions.append(
-                    (
-                        "remove-urgency",
-                        _("Remove HotRush"),
-                        form("urgency", RemoveUrgencyForm),
-                        False,
-                    )
-                )
-            # The service refuses to resolve while a reconsideration waits for its decision;
-            # the page says so beside the decision form instead of offering the action.
-            resolvable = ticket.status in (S.OPEN, S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER) and hold
-            if resolvable and not page.pending_reconsiderations:
-                cost_actions.append(("resolve", _("Resolve"), form("resolve", ResolveForm), False))
-            if (
-                ticket.status not in (S.CANCELLED, S.AWAITING_QUOTE)
-                and ticket.outcome != TicketOutcome.SOFTWARE_BUG
-            ):
-                cost_actions.append(
-                    (
-                        "software-bug",
-                        _("Mark as software bug"),
-                        form("bug", SoftwareBugForm),
-                        True,
-                    )
-                )
-        # A bound form that failed is shown open.
-        cost_actions = [
-            {
-                "url": reverse(f"admin:tickets_ticket_{name.replace('-', '_')}", args=[ticket.pk]),
-                "label": label,
-                "form": action_form,
-                "open": action_form.is_bound,
-                "danger": danger,
-            }
-            for name, label, action_form, danger in cost_actions
-        ]
         reconsideration_forms = [
             {
                 "request": request_row,
@@ -134,7 +121,7 @@ class TicketPageViews:
                 ),
             }
             for request_row in page.pending_reconsiderations
-            if can_cost
+            if may(Action.DECIDE_RECONSIDERATION)
         ]
         context = {
             **self.admin_site.each_context(request),
@@ -152,22 +139,23 @@ class TicketPageViews:
             "first_response_due": first_response_due,
             "overdue": first_response_due is not None and first_response_due < now,
             "reply_form": (
-                form("reply", ReplyForm) if user.has_perm("tickets.add_message") else None
+                form("reply", ReplyForm) if may(Action.REPLY) or may(Action.ADD_NOTE) else None
             ),
             "assign_form": (
                 form("assign", AssignForm, initial={"assignee": ticket.assignee_id})
-                if can_change
+                if may(Action.ASSIGN)
                 else None
             ),
-            "move_form": (
-                form("move", MoveForm, ticket=ticket) if can_change and allowed_moves else None
-            ),
+            "move_form": form("move", MoveForm, ticket=ticket) if may(Action.MOVE) else None,
             "cost_actions": cost_actions,
             "reconsideration_forms": reconsideration_forms,
-            "resolve_waits_for_decision": bool(
-                can_cost and resolvable and page.pending_reconsiderations
+            # Resolving waits for the decision: the page says so beside the decision form
+            # instead of offering the action.
+            "resolve_waits_for_decision": (
+                user.has_perm(STAFF_PERMISSIONS[Action.RESOLVE])
+                and isinstance(policy.refusal(Action.RESOLVE), ReconsiderationPending)
             ),
-            "can_reveal": user.has_perm("tickets.view_access_details"),
+            "can_reveal": may(Action.REVEAL_ACCESS_DETAILS),
             "is_hourly": ticket.category.pricing_kind == PricingKind.HOURLY,
             "pending_quote": next(
                 (quote for quote in page.quotes if quote.status == QuoteStatus.PENDING), None
@@ -184,7 +172,7 @@ class TicketPageViews:
         """
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not request.user.has_perm("tickets.view_access_details"):
+        if not request.user.has_perm(STAFF_PERMISSIONS[Action.REVEAL_ACCESS_DETAILS]):
             raise PermissionDenied
         ticket = self._ticket_or_none(request, object_id)
         if ticket is None:

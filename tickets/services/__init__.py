@@ -1,5 +1,6 @@
 """Everything that changes a ticket, one module per family of actions: filing, the thread, status
-moves, cost, quotes, the customer's own actions, resolution, access details and the scheduled jobs.
+moves, cost, quotes, reconsideration, the customer's own actions, resolution, access details and
+the scheduled jobs. Each refuses what `tickets.policies` does not allow.
 
 Each function is atomic. Point movements go through `points.services` (which lock the account);
 a refused ledger operation rolls back the whole ticket operation, so nothing is half-done.
@@ -20,31 +21,23 @@ from .common import message_max_chars
 from .cost import (
     MAX_LOGGED_MINUTES,
     ticket_change_cost,
-    ticket_decide_reconsideration,
     ticket_drop_urgency,
     ticket_log_time,
     ticket_remove_urgency,
     ticket_wait_for_points,
 )
-from .customer import ticket_cancel, ticket_rate, ticket_request_reconsideration
+from .customer import ticket_cancel, ticket_rate
 from .filing import ticket_file
 from .jobs import access_details_erase_due, tickets_close_quiet
 from .quotes import ticket_accept_quote, ticket_decline_quote, ticket_set_quote
+from .reconsideration import ticket_decide_reconsideration, ticket_request_reconsideration
 from .resolution import ticket_mark_software_bug, ticket_resolve
-from .status import (
-    MANUAL_TRANSITIONS,
-    TRANSITIONS,
-    ticket_assign,
-    ticket_move,
-    ticket_move_manually,
-)
+from .status import ticket_assign, ticket_move, ticket_move_manually
 from .thread import ticket_reply
 
 __all__ = [
     "ACCESS_DETAILS_MAX_CHARS",
-    "MANUAL_TRANSITIONS",
     "MAX_LOGGED_MINUTES",
-    "TRANSITIONS",
     "AttachmentRejected",
     "CostOutOfBounds",
     "ReconsiderationPending",

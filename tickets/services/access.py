@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from core.text import REASON_MAX_CHARS
 from helpdesk.models import User
 
-from ..errors import TicketError
-from ..models import ACTIVE_STATUSES, AccessDetails, AccessDetailsView, Ticket
-from .common import checked_text, lock_ticket
+from ..models import AccessDetails, AccessDetailsView, Ticket
+from ..policies import Action
+from .common import check_policy, checked_text, lock_and_check
 
 ACCESS_DETAILS_MAX_CHARS = {"host": 500, "login": 200, "password": 500, "notes": REASON_MAX_CHARS}
 
@@ -44,9 +44,7 @@ def access_details_set(
         strip=False,
     )
     notes = checked_text(notes, max_length=ACCESS_DETAILS_MAX_CHARS["notes"], label=_("The notes"))
-    ticket = lock_ticket(ticket)
-    if ticket.status not in ACTIVE_STATUSES:
-        raise TicketError(_("Access details can only be given while the ticket is in progress."))
+    ticket = lock_and_check(ticket, Action.GIVE_ACCESS_DETAILS, actor=actor, at=timezone.now())
     payload = json.dumps({"host": host, "login": login, "password": password, "notes": notes})
     details, _created = AccessDetails.objects.update_or_create(
         ticket=ticket,
@@ -63,8 +61,7 @@ def access_details_set(
 @transaction.atomic
 def access_details_reveal(*, ticket: Ticket, viewer: User) -> dict[str, str] | None:
     """Decrypt a ticket's access details for a staff member; every view is recorded."""
-    if not viewer.is_staff:
-        raise TicketError(_("Only staff can see access details."))
+    check_policy(ticket, Action.REVEAL_ACCESS_DETAILS, actor=viewer, at=timezone.now())
     details = AccessDetails.objects.filter(ticket=ticket, erased_at__isnull=True).first()
     if details is None:
         return None

@@ -11,17 +11,33 @@ from core.text import REASON_MAX_CHARS, TextRejected, text_check
 from helpdesk.models import User
 from points import services as ledger
 from points.locks import lock_account
-from points.models import Hold, HoldStatus
+from points.models import Hold
 
 from ..errors import TicketError
 from ..models import CostChange, Ticket
 from ..notifications import notify
+from ..policies import Action, load_facts, ticket_policy, with_facts
 
 
 def lock_ticket(ticket: Ticket) -> Ticket:
-    """The ticket row, locked and fresh (after its account, in the ledger's lock order)."""
+    """The ticket row, locked and fresh (after its account, in the ledger's lock order), with
+    the facts its policy reads."""
     lock_account(ticket.account_id)
-    return Ticket.objects.select_for_update().select_related("category").get(pk=ticket.pk)
+    tickets = Ticket.objects.select_for_update().select_related("category")
+    return with_facts(tickets).get(pk=ticket.pk)
+
+
+def lock_and_check(ticket: Ticket, action: Action, *, actor: User, at: datetime) -> Ticket:
+    """The ticket, locked, once its policy allows `actor` the action (else its refusal)."""
+    ticket = lock_ticket(ticket)
+    ticket_policy(ticket, user=actor, at=at).check(action)
+    return ticket
+
+
+def check_policy(ticket: Ticket, action: Action, *, actor: User, at: datetime) -> None:
+    """Refuse `action` unless the ticket's policy allows it (read now, without the lock: for
+    what changes nothing on the ticket)."""
+    ticket_policy(ticket, user=actor, at=at, facts=load_facts(ticket)).check(action)
 
 
 def checked_text(value: str, *, max_length, label: str, strip: bool = True) -> str:
@@ -50,13 +66,6 @@ def price_multiplier(ticket: Ticket) -> int:
 
 def current_hold(ticket: Ticket) -> Hold | None:
     return Hold.objects.filter(ticket=ticket).first()
-
-
-def open_hold_or_error(ticket: Ticket) -> Hold:
-    hold = current_hold(ticket)
-    if hold is None or hold.status != HoldStatus.OPEN:
-        raise TicketError(_("No points are captured for this ticket; its cost can't change now."))
-    return hold
 
 
 def record_cost(

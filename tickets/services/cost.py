@@ -1,6 +1,6 @@
 """A ticket's cost while work goes on: staff change it (within the category's bounds unless
-overridden), log time on hourly tickets, ask the customer for missing points, remove HotRush, and
-decide reconsideration requests."""
+overridden), log time on hourly tickets and ask the customer for missing points; HotRush is
+removed (by the customer before the ticket is assigned, or by staff) and its surcharge returned."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.models import PricingKind
 from helpdesk.models import User
 from points import services as ledger
 from points.models import HoldStatus
@@ -19,22 +18,19 @@ from points.selectors import points_available
 
 from ..errors import CostOutOfBounds, TicketError
 from ..models import (
-    ACTIVE_STATUSES,
     CostChange,
     CostChangeKind,
-    ReconsiderationRequest,
-    ReconsiderationStatus,
     Ticket,
     TicketStatus,
     TimeLog,
 )
 from ..notifications import notify
+from ..policies import Action
 from ..sla import first_response_due
 from .common import (
     change_held_cost,
     current_hold,
-    lock_ticket,
-    open_hold_or_error,
+    lock_and_check,
     price_multiplier,
     record_cost,
     required_reason,
@@ -62,8 +58,8 @@ def ticket_change_cost(
     """
     at = at or timezone.now()
     reason = required_reason(reason)
-    ticket = lock_ticket(ticket)
-    hold = open_hold_or_error(ticket)
+    ticket = lock_and_check(ticket, Action.CHANGE_COST, actor=actor, at=at)
+    hold = current_hold(ticket)
     bounds = ticket.category.cost_bounds
     outside = False
     if bounds is not None:
@@ -106,8 +102,8 @@ def ticket_wait_for_points(
     at = at or timezone.now()
     reason = required_reason(reason)
     ledger.validate_points(points)
-    ticket = lock_ticket(ticket)
-    hold = open_hold_or_error(ticket)
+    ticket = lock_and_check(ticket, Action.WAIT_FOR_POINTS, actor=actor, at=at)
+    hold = current_hold(ticket)
     missing = points - hold.amount - points_available(account=ticket.account, at=at)
     if missing <= 0:
         raise TicketError(
@@ -135,10 +131,8 @@ def ticket_log_time(
         raise TicketError(
             _("Logged time must be from 1 to %(most)s minutes.") % {"most": MAX_LOGGED_MINUTES}
         )
-    ticket = lock_ticket(ticket)
-    if ticket.category.pricing_kind != PricingKind.HOURLY:
-        raise TicketError(_("Time is logged only on hourly categories."))
-    hold = open_hold_or_error(ticket)
+    ticket = lock_and_check(ticket, Action.LOG_TIME, actor=actor, at=at)
+    hold = current_hold(ticket)
     log = TimeLog.objects.create(
         ticket=ticket, minutes=minutes, note=note, logged_by=actor, created_at=at
     )
@@ -163,10 +157,6 @@ def ticket_log_time(
 
 
 def _remove_urgency(ticket: Ticket, *, actor: User, reason: str, at: datetime) -> Ticket:
-    if not ticket.is_urgent:
-        raise TicketError(_("This ticket is not HotRush (urgent)."))
-    if ticket.status not in ACTIVE_STATUSES:
-        raise TicketError(_("HotRush can only be removed while the ticket is in progress."))
     hold = current_hold(ticket)
     if hold is not None and hold.status == HoldStatus.OPEN and hold.amount:
         old = hold.amount
@@ -191,9 +181,7 @@ def _remove_urgency(ticket: Ticket, *, actor: User, reason: str, at: datetime) -
 def ticket_drop_urgency(*, ticket: Ticket, actor: User, at: datetime | None = None) -> Ticket:
     """The customer drops urgency before the ticket is assigned; the surcharge comes back."""
     at = at or timezone.now()
-    ticket = lock_ticket(ticket)
-    if ticket.assignee_id is not None:
-        raise TicketError(_("The ticket is already assigned; ask support to remove HotRush."))
+    ticket = lock_and_check(ticket, Action.REMOVE_URGENCY, actor=actor, at=at)
     return _remove_urgency(ticket, actor=actor, reason=_("HotRush dropped by the customer"), at=at)
 
 
@@ -204,62 +192,9 @@ def ticket_remove_urgency(
     """Staff remove urgency (e.g. the issue is a bug); the surcharge comes back."""
     at = at or timezone.now()
     reason = required_reason(reason)
-    ticket = lock_ticket(ticket)
+    ticket = lock_and_check(ticket, Action.REMOVE_URGENCY, actor=actor, at=at)
     ticket = _remove_urgency(ticket, actor=actor, reason=reason, at=at)
     # Urgency is removed once, so this is the change just recorded (None if nothing was held).
     change = ticket.cost_changes.filter(kind=CostChangeKind.URGENCY_REMOVED).first()
     notify("cost_changed", ticket, cost_change=change)
     return ticket
-
-
-@transaction.atomic
-def ticket_decide_reconsideration(
-    *,
-    request: ReconsiderationRequest,
-    actor: User,
-    reason: str,
-    new_points: int | None = None,
-    at: datetime | None = None,
-) -> ReconsiderationRequest:
-    """Lower the cost (to `new_points`) or decline (None), with a reason the customer sees."""
-    at = at or timezone.now()
-    reason = required_reason(reason)
-    ticket = lock_ticket(request.ticket)
-    request = ReconsiderationRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status != ReconsiderationStatus.PENDING:
-        raise TicketError(_("This request was already decided."))
-    if new_points is not None:
-        hold = current_hold(ticket)
-        old = hold.amount if hold is not None else 0
-        if not 0 <= new_points < old:
-            raise TicketError(
-                _("A lowered cost must be between 0 and %(old)s points.") % {"old": old - 1}
-            )
-        if hold.status == HoldStatus.OPEN:
-            ledger.hold_change(ticket=ticket, points=new_points, reason=reason, actor=actor, at=at)
-        elif hold.status == HoldStatus.SETTLED:
-            ledger.hold_refund(
-                ticket=ticket, points=old - new_points, reason=reason, actor=actor, at=at
-            )
-        else:
-            raise TicketError(_("This ticket's points were already returned."))
-        record_cost(
-            ticket,
-            kind=CostChangeKind.RECONSIDERED,
-            old=old,
-            new=new_points,
-            reason=reason,
-            actor=actor,
-            at=at,
-        )
-        request.status = ReconsiderationStatus.LOWERED
-    else:
-        request.status = ReconsiderationStatus.DECLINED
-    request.decision_reason = reason
-    request.decided_by = actor
-    request.decided_at = at
-    request.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
-    ticket.last_activity_at = at
-    ticket.save(update_fields=["last_activity_at"])
-    notify("reconsideration_decided", ticket, request=request)
-    return request

@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from helpdesk.models import User
 from points import services as ledger
 
-from ..errors import TicketError
 from ..models import CostChangeKind, Quote, QuoteStatus, Ticket, TicketStatus
 from ..notifications import notify
+from ..policies import Action
 from ..rendering import RENDERER_VERSION, render_markdown
-from .common import lock_ticket, record_cost, required_reason
+from .common import lock_and_check, record_cost, required_reason
 from .status import ticket_move
 
 S = TicketStatus
@@ -31,9 +31,7 @@ def ticket_set_quote(
     note = required_reason(note, label=_("The note"))
     ledger.validate_points(points, allow_zero=True)
     note_html = render_markdown(note)
-    ticket = lock_ticket(ticket)
-    if ticket.status != S.AWAITING_QUOTE:
-        raise TicketError(_("Only a ticket waiting for a quote can be quoted."))
+    ticket = lock_and_check(ticket, Action.QUOTE, actor=actor, at=at)
     Quote.objects.filter(ticket=ticket, status=QuoteStatus.PENDING).update(
         status=QuoteStatus.SUPERSEDED
     )
@@ -58,10 +56,8 @@ def ticket_set_quote(
 def ticket_accept_quote(*, ticket: Ticket, actor: User, at: datetime | None = None) -> Ticket:
     """Accept the pending quote: its points are captured and work starts."""
     at = at or timezone.now()
-    ticket = lock_ticket(ticket)
-    quote = Quote.objects.filter(ticket=ticket, status=QuoteStatus.PENDING).first()
-    if quote is None or ticket.status != S.AWAITING_QUOTE:
-        raise TicketError(_("There is no quote waiting for your answer."))
+    ticket = lock_and_check(ticket, Action.ACCEPT_QUOTE, actor=actor, at=at)
+    quote = Quote.objects.get(ticket=ticket, status=QuoteStatus.PENDING)
     ledger.hold_capture(
         ticket=ticket,
         points=quote.points,
@@ -91,10 +87,8 @@ def ticket_accept_quote(*, ticket: Ticket, actor: User, at: datetime | None = No
 def ticket_decline_quote(*, ticket: Ticket, actor: User, at: datetime | None = None) -> Ticket:
     """Decline the pending quote: the ticket is cancelled at no cost."""
     at = at or timezone.now()
-    ticket = lock_ticket(ticket)
-    quote = Quote.objects.filter(ticket=ticket, status=QuoteStatus.PENDING).first()
-    if quote is None or ticket.status != S.AWAITING_QUOTE:
-        raise TicketError(_("There is no quote waiting for your answer."))
+    ticket = lock_and_check(ticket, Action.DECLINE_QUOTE, actor=actor, at=at)
+    quote = Quote.objects.get(ticket=ticket, status=QuoteStatus.PENDING)
     quote.status = QuoteStatus.DECLINED
     quote.decided_by = actor
     quote.decided_at = at

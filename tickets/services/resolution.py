@@ -14,7 +14,6 @@ from helpdesk.models import User
 from points import services as ledger
 from points.models import HoldStatus
 
-from ..errors import ReconsiderationPending, TicketError, TransitionNotAllowed
 from ..models import (
     ACTIVE_STATUSES,
     CostChangeKind,
@@ -25,7 +24,8 @@ from ..models import (
     TicketStatus,
 )
 from ..notifications import notify
-from .common import checked_text, current_hold, lock_ticket, record_cost, required_reason
+from ..policies import Action
+from .common import checked_text, current_hold, lock_and_check, record_cost, required_reason
 from .status import ticket_move
 
 S = TicketStatus
@@ -37,29 +37,13 @@ def ticket_resolve(
 ) -> Ticket:
     """Resolve the ticket: its captured points are deducted irrevocably.
 
-    Refused while the customer's reconsideration request waits for a decision: deducting would
-    settle the cost they dispute, and the request would stay "waiting" on both sides.
+    Refused while the customer's reconsideration request waits for a decision (see
+    `tickets.policies`).
     """
     at = at or timezone.now()
     reason = checked_text(reason, max_length=REASON_MAX_CHARS, label=_("The resolution"))
-    ticket = lock_ticket(ticket)
-    if ticket.status not in (S.OPEN, S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER):
-        raise TransitionNotAllowed(
-            _("A ticket that is %(status)s cannot be resolved.")
-            % {"status": S(ticket.status).label}
-        )
-    if ReconsiderationRequest.objects.filter(
-        ticket=ticket, status=ReconsiderationStatus.PENDING
-    ).exists():
-        raise ReconsiderationPending(
-            _(
-                "The customer asked to reconsider the cost: lower it or decline the request "
-                "before resolving the ticket."
-            )
-        )
+    ticket = lock_and_check(ticket, Action.RESOLVE, actor=actor, at=at)
     hold = current_hold(ticket)
-    if hold is None:
-        raise TicketError(_("Set a quote and have it accepted before resolving this ticket."))
     was_open = hold.status == HoldStatus.OPEN
     hold = ledger.hold_settle(ticket=ticket, actor=actor, reason=reason, at=at)
     if was_open:
@@ -87,11 +71,7 @@ def ticket_mark_software_bug(
     """The problem is a software bug: every point comes back, also after resolution."""
     at = at or timezone.now()
     reason = required_reason(reason)
-    ticket = lock_ticket(ticket)
-    if ticket.status in (S.CANCELLED, S.AWAITING_QUOTE):
-        raise TicketError(_("No points were taken for this ticket."))
-    if ticket.outcome == TicketOutcome.SOFTWARE_BUG:
-        raise TicketError(_("This ticket is already marked as a software bug."))
+    ticket = lock_and_check(ticket, Action.MARK_SOFTWARE_BUG, actor=actor, at=at)
     hold = current_hold(ticket)
     returned = hold.amount if hold is not None else 0
     if hold is not None and hold.status == HoldStatus.OPEN:

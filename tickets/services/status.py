@@ -13,32 +13,14 @@ from helpdesk.models import User
 
 from ..errors import TicketError, TransitionNotAllowed
 from ..models import StatusChange, Ticket, TicketStatus
-from .common import lock_ticket
+from ..policies import TRANSITIONS, Action, ticket_policy
+from .common import lock_and_check, lock_ticket
 
 S = TicketStatus
 
-# The one table of allowed status moves. Moves into RESOLVED and CANCELLED carry ledger effects
-# and are made by ticket_resolve / ticket_cancel / ticket_mark_software_bug / ticket_decline_quote.
-TRANSITIONS: dict[str, set[str]] = {
-    S.AWAITING_QUOTE: {S.OPEN, S.CANCELLED},
-    S.OPEN: {S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER, S.RESOLVED, S.CANCELLED},
-    S.IN_PROGRESS: {S.WAITING_FOR_CUSTOMER, S.RESOLVED, S.CANCELLED},
-    S.WAITING_FOR_CUSTOMER: {S.IN_PROGRESS, S.RESOLVED, S.CANCELLED},
-    S.RESOLVED: {S.IN_PROGRESS, S.CLOSED},
-    S.CLOSED: set(),
-    S.CANCELLED: set(),
-}
-# Moves staff may make directly (the others happen through the actions above).
-MANUAL_TRANSITIONS: dict[str, set[str]] = {
-    S.OPEN: {S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER},
-    S.IN_PROGRESS: {S.WAITING_FOR_CUSTOMER},
-    S.WAITING_FOR_CUSTOMER: {S.IN_PROGRESS},
-    S.RESOLVED: {S.IN_PROGRESS, S.CLOSED},
-}
-
 
 def ticket_move(*, ticket: Ticket, to_status: str, actor: User | None, at: datetime) -> Ticket:
-    """The one door for status changes: checks TRANSITIONS, records the move."""
+    """The one door for status changes: checks the policy's TRANSITIONS, records the move."""
     if to_status not in TRANSITIONS[ticket.status]:
         raise TransitionNotAllowed(
             _("A ticket that is %(from)s cannot become %(to)s.")
@@ -66,20 +48,17 @@ def ticket_move(*, ticket: Ticket, to_status: str, actor: User | None, at: datet
 @transaction.atomic
 def ticket_move_manually(*, ticket: Ticket, to_status: str, actor: User) -> Ticket:
     """A status change staff make by hand (no points involved)."""
+    at = timezone.now()
     ticket = lock_ticket(ticket)
-    if to_status not in MANUAL_TRANSITIONS.get(ticket.status, set()):
-        raise TransitionNotAllowed(
-            _("A ticket that is %(from)s cannot be set to %(to)s by hand.")
-            % {"from": S(ticket.status).label, "to": S(to_status).label}
-        )
-    return ticket_move(ticket=ticket, to_status=to_status, actor=actor, at=timezone.now())
+    ticket_policy(ticket, user=actor, at=at).check_manual_move(to_status)
+    return ticket_move(ticket=ticket, to_status=to_status, actor=actor, at=at)
 
 
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User) -> Ticket:
     if assignee is not None and not assignee.is_staff:
-        raise TicketError(_("Tickets can only be assigned to staff."))
-    ticket = lock_ticket(ticket)
+        raise TicketError(_("Tickets can only be assigned to staff."), code="assignee_not_staff")
+    ticket = lock_and_check(ticket, Action.ASSIGN, actor=actor, at=timezone.now())
     ticket.assignee = assignee
     ticket.save(update_fields=["assignee"])
     return ticket

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -18,8 +17,9 @@ from ..attachments import attachments_check
 from ..errors import TicketError
 from ..models import Attachment, Message, Ticket, TicketStatus
 from ..notifications import notify
+from ..policies import Action
 from ..rendering import RENDERER_VERSION, render_markdown
-from .common import checked_text, lock_ticket, message_max_chars
+from .common import checked_text, lock_and_check, message_max_chars
 from .status import ticket_move
 
 S = TicketStatus
@@ -79,34 +79,18 @@ def ticket_reply(
     """
     at = at or timezone.now()
     body = _message_body(body)
-    if internal and not author.is_staff:
-        raise TicketError(_("Only staff can write internal notes."))
     attachments = attachments_check(attachments)
     body_html = render_markdown(body)
-    ticket = lock_ticket(ticket)
-    if ticket.status in (S.CLOSED, S.CANCELLED) and not internal:
-        raise TicketError(
-            _("This ticket is %(status)s. Please file a new ticket.")
-            % {"status": S(ticket.status).label}
-        )
+    action = Action.ADD_NOTE if internal else Action.REPLY
+    ticket = lock_and_check(ticket, action, actor=author, at=at)
     if author.is_staff:
         if not internal and ticket.first_response_at is None:
             ticket.first_response_at = at
             ticket.save(update_fields=["first_response_at"])
         if not internal and ticket.status == S.OPEN:
             ticket_move(ticket=ticket, to_status=S.IN_PROGRESS, actor=author, at=at)
-    elif ticket.status == S.RESOLVED:
-        reopen_until = ticket.resolved_at + timedelta(days=settings.HELPDESK_REOPEN_DAYS)
-        if at > reopen_until:
-            raise TicketError(
-                _(
-                    "This ticket was resolved more than %(days)s days ago and can no longer be "
-                    "reopened. Please file a new ticket."
-                )
-                % {"days": settings.HELPDESK_REOPEN_DAYS}
-            )
-        ticket_move(ticket=ticket, to_status=S.IN_PROGRESS, actor=author, at=at)
-    elif ticket.status == S.WAITING_FOR_CUSTOMER:
+    elif ticket.status in (S.RESOLVED, S.WAITING_FOR_CUSTOMER):
+        # The policy allowed the reply: a resolved ticket is still within its reopen window.
         ticket_move(ticket=ticket, to_status=S.IN_PROGRESS, actor=author, at=at)
     message = add_message(
         ticket=ticket,

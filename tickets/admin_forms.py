@@ -7,6 +7,7 @@ from core.numbers import PointsField, WholeNumberField
 from core.text import REASON_MAX_CHARS, BoundedTextField
 from helpdesk.models import User
 
+from .form_fields import MultipleFileField
 from .policies import manual_moves
 from .services import MAX_LOGGED_MINUTES, message_max_chars
 
@@ -20,21 +21,7 @@ def reason_field(label=None, help_text=None, rows=2):
     )
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; their limits are checked by the reply service."""
-
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data] if data else []
-        return [super(MultipleFileField, self).clean(item, initial) for item in files]
-
-
-class ReplyForm(forms.Form):
+class StaffReplyForm(forms.Form):
     PUBLIC, INTERNAL = "public", "internal"
 
     body = BoundedTextField(

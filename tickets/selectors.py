@@ -73,7 +73,7 @@ def tickets_for_account(
 
 
 @dataclass(frozen=True)
-class TicketPage:
+class CustomerTicketPage:
     ticket: Ticket
     hold: Hold | None
     messages: list[Message]
@@ -114,9 +114,9 @@ def ticket_for_account(*, account: Account, ticket_id: int) -> Ticket:
     return with_facts(tickets).get(pk=ticket_id)
 
 
-def ticket_page(
+def customer_ticket_page(
     *, account: Account, user: User, ticket_id: int, at: datetime | None = None
-) -> TicketPage:
+) -> CustomerTicketPage:
     """Everything the customer's ticket page shows (6 queries, whatever the thread's length)."""
     ticket = ticket_for_account(account=account, ticket_id=ticket_id)
     # Reverse one-to-ones fetched with the ticket; getattr's default covers "there is none".
@@ -132,7 +132,7 @@ def ticket_page(
     reconsiderations = list(
         ReconsiderationRequest.objects.filter(ticket=ticket).order_by("-created_at", "-id")
     )
-    return TicketPage(
+    return CustomerTicketPage(
         ticket=ticket,
         hold=hold,
         messages=messages,

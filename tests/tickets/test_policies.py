@@ -261,7 +261,7 @@ def test_services_refuse_with_the_policys_code_and_change_nothing():
 
     refusals = {
         "cancel after the first answer": lambda: services.ticket_cancel(ticket=ticket, actor=owner),
-        "HotRush dropped once assigned": lambda: services.ticket_drop_urgency(
+        "HotRush dropped once assigned": lambda: services.ticket_remove_urgency(
             ticket=ticket, actor=owner
         ),
         "a quote accepted without one": lambda: services.ticket_accept_quote(

@@ -291,7 +291,7 @@ def test_dropping_urgency_before_assignment_returns_the_surcharge_and_relaxes_th
     account, user = funded
     ticket = file(account, user, at=SATURDAY, is_urgent=True)
 
-    services.ticket_drop_urgency(ticket=ticket, actor=user, at=SATURDAY + timedelta(minutes=5))
+    services.ticket_remove_urgency(ticket=ticket, actor=user, at=SATURDAY + timedelta(minutes=5))
 
     ticket.refresh_from_db()
     assert not ticket.is_urgent
@@ -313,7 +313,7 @@ def test_dropping_urgency_after_assignment_is_refused(funded):
     services.ticket_assign(ticket=ticket, assignee=staff, actor=staff)
 
     with pytest.raises(services.TicketError, match="already assigned"):
-        services.ticket_drop_urgency(ticket=ticket, actor=user)
+        services.ticket_remove_urgency(ticket=ticket, actor=user)
 
     assert Hold.objects.get(ticket=ticket).amount == 80
 
@@ -325,7 +325,7 @@ def test_resolving_waits_for_the_decision_on_a_pending_reconsideration(funded):
     account, user = funded
     staff = StaffUserFactory()
     ticket = file(account, user, at=SATURDAY)
-    request = services.ticket_request_reconsideration(
+    asked = services.ticket_request_reconsideration(
         ticket=ticket, actor=user, message="Forty points for a typo?", at=SATURDAY
     )
 
@@ -336,11 +336,11 @@ def test_resolving_waits_for_the_decision_on_a_pending_reconsideration(funded):
     assert (ticket.status, ticket.outcome, ticket.resolved_at) == (TicketStatus.OPEN, "", None)
     hold = Hold.objects.get(ticket=ticket)
     assert (hold.status, hold.amount) == (HoldStatus.OPEN, 40)
-    request.refresh_from_db()
-    assert request.status == ReconsiderationStatus.PENDING
+    asked.refresh_from_db()
+    assert asked.status == ReconsiderationStatus.PENDING
 
     services.ticket_decide_reconsideration(
-        request=request, actor=staff, reason="The fix took an hour.", at=SATURDAY
+        reconsideration=asked, actor=staff, reason="The fix took an hour.", at=SATURDAY
     )
     services.ticket_resolve(ticket=ticket, actor=staff, reason="Done", at=SATURDAY)
     hold.refresh_from_db()
@@ -351,14 +351,14 @@ def test_a_software_bug_decides_a_pending_reconsideration_by_returning_everythin
     account, user = funded
     staff = StaffUserFactory()
     ticket = file(account, user, at=SATURDAY)
-    request = services.ticket_request_reconsideration(
+    asked = services.ticket_request_reconsideration(
         ticket=ticket, actor=user, message="This is your bug.", at=SATURDAY
     )
 
     services.ticket_mark_software_bug(ticket=ticket, actor=staff, reason="Bug #42", at=SATURDAY)
 
-    request.refresh_from_db()
-    assert (request.status, request.decision_reason) == (ReconsiderationStatus.LOWERED, "Bug #42")
+    asked.refresh_from_db()
+    assert (asked.status, asked.decision_reason) == (ReconsiderationStatus.LOWERED, "Bug #42")
     assert Hold.objects.get(ticket=ticket).status == HoldStatus.RELEASED
     assert points_available(account=account, at=SATURDAY) == 200
 

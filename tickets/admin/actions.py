@@ -25,9 +25,9 @@ from ..admin_forms import (
     QuoteForm,
     ReconsiderationDecisionForm,
     RemoveUrgencyForm,
-    ReplyForm,
     ResolveForm,
     SoftwareBugForm,
+    StaffReplyForm,
     WaitForPointsForm,
 )
 from ..models import ReconsiderationRequest, ReconsiderationStatus, Ticket
@@ -113,7 +113,7 @@ class TicketActionViews:
             request,
             object_id,
             name="reply",
-            form_class=ReplyForm,
+            form_class=StaffReplyForm,
             perform=perform,
             action=Action.REPLY,
         )
@@ -296,14 +296,14 @@ class TicketActionViews:
             action=Action.REMOVE_URGENCY,
         )
 
-    def reconsideration_view(self, request, object_id, request_id):
+    def reconsideration_view(self, request, object_id, reconsideration_id):
         def perform(ticket, form):
             reconsideration = get_object_or_404(
-                ReconsiderationRequest, pk=request_id, ticket=ticket
+                ReconsiderationRequest, pk=reconsideration_id, ticket=ticket
             )
             lower = form.cleaned_data["decision"] == ReconsiderationDecisionForm.LOWER
             decided = services.ticket_decide_reconsideration(
-                request=reconsideration,
+                reconsideration=reconsideration,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
                 new_points=form.cleaned_data["new_points"] if lower else None,
@@ -317,7 +317,7 @@ class TicketActionViews:
         return self._action(
             request,
             object_id,
-            name=f"reconsider-{request_id}",
+            name=f"reconsider-{reconsideration_id}",
             form_class=ReconsiderationDecisionForm,
             perform=perform,
             action=Action.DECIDE_RECONSIDERATION,

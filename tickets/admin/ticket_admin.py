@@ -136,7 +136,7 @@ class TicketAdmin(
             view(self.software_bug_view, "software-bug"),
             view(self.remove_urgency_view, "remove-urgency"),
             path(
-                "<path:object_id>/reconsideration/<int:request_id>/",
+                "<path:object_id>/reconsideration/<int:reconsideration_id>/",
                 self.admin_site.admin_view(self.reconsideration_view),
                 name="tickets_ticket_reconsideration",
             ),

@@ -26,11 +26,11 @@ from ..admin_forms import (
     QuoteForm,
     ReconsiderationDecisionForm,
     RemoveUrgencyForm,
-    ReplyForm,
     ResolveForm,
     SoftwareBugForm,
+    StaffReplyForm,
 )
-from ..admin_selectors import ticket_page
+from ..admin_selectors import staff_ticket_page
 from ..errors import ReconsiderationPending
 from ..models import Attachment, QuoteStatus, Ticket
 from ..policies import STAFF_PERMISSIONS, Action, load_facts, ticket_policy
@@ -84,7 +84,7 @@ class TicketPageViews:
         It offers what the ticket's policy allows and the staff member's permissions let them do.
         """
         bound = bound or {}
-        page = ticket_page(ticket)
+        page = staff_ticket_page(ticket)
         user = request.user
         hold = page.hold
         now = timezone.now()
@@ -114,13 +114,13 @@ class TicketPageViews:
                 )
         reconsideration_forms = [
             {
-                "request": request_row,
-                "form": form(f"reconsider-{request_row.pk}", ReconsiderationDecisionForm),
+                "reconsideration": reconsideration,
+                "form": form(f"reconsider-{reconsideration.pk}", ReconsiderationDecisionForm),
                 "url": reverse(
-                    "admin:tickets_ticket_reconsideration", args=[ticket.pk, request_row.pk]
+                    "admin:tickets_ticket_reconsideration", args=[ticket.pk, reconsideration.pk]
                 ),
             }
-            for request_row in page.pending_reconsiderations
+            for reconsideration in page.pending_reconsiderations
             if may(Action.DECIDE_RECONSIDERATION)
         ]
         context = {
@@ -139,7 +139,7 @@ class TicketPageViews:
             "first_response_due": first_response_due,
             "overdue": first_response_due is not None and first_response_due < now,
             "reply_form": (
-                form("reply", ReplyForm) if may(Action.REPLY) or may(Action.ADD_NOTE) else None
+                form("reply", StaffReplyForm) if may(Action.REPLY) or may(Action.ADD_NOTE) else None
             ),
             "assign_form": (
                 form("assign", AssignForm, initial={"assignee": ticket.assignee_id})

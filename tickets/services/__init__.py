@@ -21,7 +21,6 @@ from .common import message_max_chars
 from .cost import (
     MAX_LOGGED_MINUTES,
     ticket_change_cost,
-    ticket_drop_urgency,
     ticket_log_time,
     ticket_remove_urgency,
     ticket_wait_for_points,
@@ -54,7 +53,6 @@ __all__ = [
     "ticket_change_cost",
     "ticket_decide_reconsideration",
     "ticket_decline_quote",
-    "ticket_drop_urgency",
     "ticket_file",
     "ticket_log_time",
     "ticket_mark_software_bug",

@@ -25,7 +25,7 @@ from ..models import (
     TimeLog,
 )
 from ..notifications import notify
-from ..policies import Action
+from ..policies import Action, Role, role_of
 from ..sla import first_response_due
 from .common import (
     change_held_cost,
@@ -156,13 +156,24 @@ def ticket_log_time(
     return log
 
 
-def _remove_urgency(ticket: Ticket, *, actor: User, reason: str, at: datetime) -> Ticket:
+@transaction.atomic
+def ticket_remove_urgency(
+    *, ticket: Ticket, actor: User, reason: str = "", at: datetime | None = None
+) -> Ticket:
+    """HotRush is removed and its surcharge comes back: by the customer before the ticket is
+    assigned (the reason is always "dropped by the customer"), or by staff with a reason the
+    customer is told (e.g. the issue is a bug)."""
+    at = at or timezone.now()
+    by_staff = role_of(actor) == Role.STAFF
+    reason = required_reason(reason) if by_staff else _("HotRush dropped by the customer")
+    ticket = lock_and_check(ticket, Action.REMOVE_URGENCY, actor=actor, at=at)
+    change = None
     hold = current_hold(ticket)
     if hold is not None and hold.status == HoldStatus.OPEN and hold.amount:
         old = hold.amount
         new = old // 2
         ledger.hold_change(ticket=ticket, points=new, reason=reason, actor=actor, at=at)
-        record_cost(
+        change = record_cost(
             ticket,
             kind=CostChangeKind.URGENCY_REMOVED,
             old=old,
@@ -174,27 +185,7 @@ def _remove_urgency(ticket: Ticket, *, actor: User, reason: str, at: datetime) -
     ticket.is_urgent = False
     ticket.first_response_due_at = first_response_due(ticket.created_at, urgent=False)
     ticket.save(update_fields=["is_urgent", "first_response_due_at"])
-    return ticket
-
-
-@transaction.atomic
-def ticket_drop_urgency(*, ticket: Ticket, actor: User, at: datetime | None = None) -> Ticket:
-    """The customer drops urgency before the ticket is assigned; the surcharge comes back."""
-    at = at or timezone.now()
-    ticket = lock_and_check(ticket, Action.REMOVE_URGENCY, actor=actor, at=at)
-    return _remove_urgency(ticket, actor=actor, reason=_("HotRush dropped by the customer"), at=at)
-
-
-@transaction.atomic
-def ticket_remove_urgency(
-    *, ticket: Ticket, actor: User, reason: str, at: datetime | None = None
-) -> Ticket:
-    """Staff remove urgency (e.g. the issue is a bug); the surcharge comes back."""
-    at = at or timezone.now()
-    reason = required_reason(reason)
-    ticket = lock_and_check(ticket, Action.REMOVE_URGENCY, actor=actor, at=at)
-    ticket = _remove_urgency(ticket, actor=actor, reason=reason, at=at)
-    # Urgency is removed once, so this is the change just recorded (None if nothing was held).
-    change = ticket.cost_changes.filter(kind=CostChangeKind.URGENCY_REMOVED).first()
-    notify("cost_changed", ticket, cost_change=change)
+    if by_staff:
+        # The customer who dropped it knows; staff's removal is told (None: nothing was held).
+        notify("cost_changed", ticket, cost_change=change)
     return ticket

@@ -31,19 +31,19 @@ def ticket_request_reconsideration(
     if not message:
         raise TicketError(_("Please say why the cost should be reconsidered."))
     ticket = lock_and_check(ticket, Action.ASK_RECONSIDERATION, actor=actor, at=at)
-    request = ReconsiderationRequest.objects.create(
+    reconsideration = ReconsiderationRequest.objects.create(
         ticket=ticket, message=message, requested_by=actor, created_at=at
     )
     ticket.last_activity_at = at
     ticket.save(update_fields=["last_activity_at"])
-    notify("reconsideration_requested", ticket, request=request)
-    return request
+    notify("reconsideration_requested", ticket, request=reconsideration)
+    return reconsideration
 
 
 @transaction.atomic
 def ticket_decide_reconsideration(
     *,
-    request: ReconsiderationRequest,
+    reconsideration: ReconsiderationRequest,
     actor: User,
     reason: str,
     new_points: int | None = None,
@@ -52,9 +52,11 @@ def ticket_decide_reconsideration(
     """Lower the cost (to `new_points`) or decline (None), with a reason the customer sees."""
     at = at or timezone.now()
     reason = required_reason(reason)
-    ticket = lock_and_check(request.ticket, Action.DECIDE_RECONSIDERATION, actor=actor, at=at)
-    request = ReconsiderationRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status != ReconsiderationStatus.PENDING:
+    ticket = lock_and_check(
+        reconsideration.ticket, Action.DECIDE_RECONSIDERATION, actor=actor, at=at
+    )
+    reconsideration = ReconsiderationRequest.objects.select_for_update().get(pk=reconsideration.pk)
+    if reconsideration.status != ReconsiderationStatus.PENDING:
         # Another request of the ticket waits; this one was decided before.
         raise reconsideration_decided()
     if new_points is not None:
@@ -81,14 +83,14 @@ def ticket_decide_reconsideration(
             actor=actor,
             at=at,
         )
-        request.status = ReconsiderationStatus.LOWERED
+        reconsideration.status = ReconsiderationStatus.LOWERED
     else:
-        request.status = ReconsiderationStatus.DECLINED
-    request.decision_reason = reason
-    request.decided_by = actor
-    request.decided_at = at
-    request.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
+        reconsideration.status = ReconsiderationStatus.DECLINED
+    reconsideration.decision_reason = reason
+    reconsideration.decided_by = actor
+    reconsideration.decided_at = at
+    reconsideration.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
     ticket.last_activity_at = at
     ticket.save(update_fields=["last_activity_at"])
-    notify("reconsideration_decided", ticket, request=request)
-    return request
+    notify("reconsideration_decided", ticket, request=reconsideration)
+    return reconsideration

@@ -32,7 +32,14 @@ from .forms import (
     TicketFileForm,
     TicketFilterForm,
 )
-from .models import Attachment, Ticket, TicketStatus
+from .models import (
+    Attachment,
+    CostChangeKind,
+    ReconsiderationStatus,
+    Ticket,
+    TicketOutcome,
+    TicketStatus,
+)
 
 DRAFT_SESSION_KEY = "ticket_draft"
 PER_PAGE = 20
@@ -78,6 +85,7 @@ def ticket_list(request):
         "page_obj": page_obj,
         "filtered": any(filters.values()),
         "HoldStatus": HoldStatus,
+        "TicketStatus": TicketStatus,
     }
     return render(request, "tickets/list.html", context)
 
@@ -173,7 +181,12 @@ def _render_ticket(request, pk, *, status=200, **forms):
         "reconsider_form": forms.get("reconsider_form") or ReconsiderationForm(),
         "rating_form": forms.get("rating_form") or RatingForm(),
         "access_form": forms.get("access_form") or AccessDetailsForm(),
+        # The choices the template compares with, rather than their values spelled out.
         "HoldStatus": HoldStatus,
+        "TicketStatus": TicketStatus,
+        "TicketOutcome": TicketOutcome,
+        "CostChangeKind": CostChangeKind,
+        "ReconsiderationStatus": ReconsiderationStatus,
         "buy_url": _buy_points_url(),
     }
     return render(request, "tickets/detail.html", context, status=status)

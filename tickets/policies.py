@@ -277,7 +277,7 @@ def _rate(policy: TicketPolicy) -> TicketError | None:
             _("A ticket can be rated once it is resolved."), code="ticket_not_resolved"
         )
     if policy.facts.rated:
-        return TicketError(_("This ticket has already been rated."), code="already_rated")
+        return already_rated()
     return None
 
 
@@ -382,6 +382,10 @@ RULES: dict[Role, dict[Action, Rule]] = {
         Action.DECIDE_RECONSIDERATION: _decide_reconsideration,
     },
 }
+
+
+def already_rated() -> TicketError:
+    return TicketError(_("This ticket has already been rated."), code="already_rated")
 
 
 def reconsideration_decided() -> TicketError:

@@ -386,6 +386,55 @@ def test_a_ticket_in_progress_cannot_be_rated(funded):
     assert not Rating.objects.exists()
 
 
+# --- Refusal codes -----------------------------------------------------------------------------
+
+
+def refusals(account, user, staff):
+    """The refusals of what was typed, each with the code it must carry."""
+    ticket = file(account, user, "X-Cart performance optimization", at=SATURDAY)
+    return {
+        "cost_out_of_bounds": lambda: services.ticket_change_cost(
+            ticket=ticket, points=10, reason="Less", actor=staff
+        ),
+        "cost_unchanged": lambda: services.ticket_change_cost(
+            ticket=ticket, points=180, reason="Same", actor=staff
+        ),
+        "reason_required": lambda: services.ticket_change_cost(
+            ticket=ticket, points=200, reason="   ", actor=staff
+        ),
+        "invalid_text": lambda: services.ticket_change_cost(
+            ticket=ticket, points=200, reason="x\x00", actor=staff
+        ),
+        "message_empty": lambda: services.ticket_reply(ticket=ticket, author=user, body=" "),
+        "attachment_rejected": lambda: services.ticket_reply(
+            ticket=ticket, author=user, body="See", attachments=[text_file("tool.exe")]
+        ),
+        "not_hourly": lambda: services.ticket_log_time(
+            ticket=ticket, minutes=30, note="Work", actor=staff
+        ),
+        "logged_time_out_of_range": lambda: services.ticket_log_time(
+            ticket=ticket, minutes=0, note="Work", actor=staff
+        ),
+        "subject_and_description_required": lambda: file(account, user, subject="", at=SATURDAY),
+        "assignee_not_staff": lambda: services.ticket_assign(
+            ticket=ticket, assignee=user, actor=staff
+        ),
+    }
+
+
+def test_refusals_carry_stable_codes(funded):
+    account, user = funded
+    staff = StaffUserFactory()
+
+    codes = {}
+    for expected, attempt in refusals(account, user, staff).items():
+        with pytest.raises(services.TicketError) as refused:
+            attempt()
+        codes[expected] = refused.value.code
+
+    assert codes == {code: code for code in codes}
+
+
 # --- Attachment limits --------------------------------------------------------------------------
 
 

@@ -45,13 +45,13 @@ def checked_text(value: str, *, max_length, label: str, strip: bool = True) -> s
     try:
         return text_check(value, max_length=max_length, label=label, strip=strip)
     except TextRejected as error:
-        raise TicketError(str(error)) from error
+        raise TicketError(str(error), code=error.code) from error
 
 
 def required_reason(reason: str, *, label: str | None = None) -> str:
     reason = checked_text(reason, max_length=REASON_MAX_CHARS, label=label or _("The reason"))
     if not reason:
-        raise TicketError(_("A reason is required."))
+        raise TicketError(_("A reason is required."), code="reason_required")
     return reason
 
 

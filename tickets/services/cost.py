@@ -77,7 +77,10 @@ def ticket_change_cost(
             )
     old = hold.amount
     if points == old:
-        raise TicketError(_("The ticket already costs %(points)s points.") % {"points": points})
+        raise TicketError(
+            _("The ticket already costs %(points)s points.") % {"points": points},
+            code="cost_unchanged",
+        )
     return change_held_cost(
         ticket,
         kind=CostChangeKind.CHANGED,
@@ -108,7 +111,8 @@ def ticket_wait_for_points(
     if missing <= 0:
         raise TicketError(
             _("The customer's balance now covers %(points)s points: change the cost instead.")
-            % {"points": points}
+            % {"points": points},
+            code="points_not_missing",
         )
     if ticket.status in (S.OPEN, S.IN_PROGRESS):
         ticket_move(ticket=ticket, to_status=S.WAITING_FOR_CUSTOMER, actor=actor, at=at)
@@ -129,7 +133,8 @@ def ticket_log_time(
     note = required_reason(note, label=_("The note"))
     if not 0 < minutes <= MAX_LOGGED_MINUTES:
         raise TicketError(
-            _("Logged time must be from 1 to %(most)s minutes.") % {"most": MAX_LOGGED_MINUTES}
+            _("Logged time must be from 1 to %(most)s minutes.") % {"most": MAX_LOGGED_MINUTES},
+            code="logged_time_out_of_range",
         )
     ticket = lock_and_check(ticket, Action.LOG_TIME, actor=actor, at=at)
     hold = current_hold(ticket)

@@ -22,7 +22,7 @@ from ..models import (
     Ticket,
     TicketStatus,
 )
-from ..policies import Action
+from ..policies import Action, already_rated
 from .common import checked_text, current_hold, lock_and_check, record_cost
 from .status import ticket_move
 
@@ -64,7 +64,7 @@ def ticket_rate(
     comment = checked_text(comment, max_length=REASON_MAX_CHARS, label=_("The comment"))
     ticket = lock_and_check(ticket, Action.RATE, actor=actor, at=at)
     if not 1 <= score <= 5:
-        raise TicketError(_("The rating must be between 1 and 5."))
+        raise TicketError(_("The rating must be between 1 and 5."), code="rating_out_of_range")
     # The policy saw no rating under the lock; the constraint still backs it.
     try:
         with transaction.atomic():
@@ -72,4 +72,4 @@ def ticket_rate(
                 ticket=ticket, score=score, comment=comment, rated_by=actor, created_at=at
             )
     except IntegrityError as error:
-        raise TicketError(_("This ticket has already been rated.")) from error
+        raise already_rated() from error

@@ -53,11 +53,14 @@ def ticket_file(
         description, max_length=message_max_chars, label=_("The description")
     )
     if not subject or not description:
-        raise TicketError(_("A subject and a description are required."))
+        raise TicketError(
+            _("A subject and a description are required."),
+            code="subject_and_description_required",
+        )
     # Rendered before the account is locked: the lock is held only for the writes.
     description_html = render_markdown(description)
     if not IssueCategory.objects.active().filter(pk=category.pk).exists():
-        raise TicketError(_("This issue category is not available."))
+        raise TicketError(_("This issue category is not available."), code="category_unavailable")
     attachments = attachments_check(attachments)
     base_price = category.capture_points
     waits_for_quote = base_price is None or quote_first

@@ -29,7 +29,9 @@ def ticket_request_reconsideration(
     at = at or timezone.now()
     message = checked_text(message, max_length=REASON_MAX_CHARS, label=_("Your message"))
     if not message:
-        raise TicketError(_("Please say why the cost should be reconsidered."))
+        raise TicketError(
+            _("Please say why the cost should be reconsidered."), code="reason_required"
+        )
     ticket = lock_and_check(ticket, Action.ASK_RECONSIDERATION, actor=actor, at=at)
     reconsideration = ReconsiderationRequest.objects.create(
         ticket=ticket, message=message, requested_by=actor, created_at=at
@@ -64,7 +66,8 @@ def ticket_decide_reconsideration(
         old = hold.amount if hold is not None else 0
         if not 0 <= new_points < old:
             raise TicketError(
-                _("A lowered cost must be between 0 and %(old)s points.") % {"old": old - 1}
+                _("A lowered cost must be between 0 and %(old)s points.") % {"old": old - 1},
+                code="lowered_cost_out_of_range",
             )
         if hold.status == HoldStatus.OPEN:
             ledger.hold_change(ticket=ticket, points=new_points, reason=reason, actor=actor, at=at)
@@ -73,7 +76,9 @@ def ticket_decide_reconsideration(
                 ticket=ticket, points=old - new_points, reason=reason, actor=actor, at=at
             )
         else:
-            raise TicketError(_("This ticket's points were already returned."))
+            raise TicketError(
+                _("This ticket's points were already returned."), code="points_already_returned"
+            )
         record_cost(
             ticket,
             kind=CostChangeKind.RECONSIDERED,

@@ -60,7 +60,7 @@ def add_message(
 def _message_body(body: str) -> str:
     body = checked_text(body, max_length=message_max_chars, label=_("The message"))
     if not body:
-        raise TicketError(_("The message is empty."))
+        raise TicketError(_("The message is empty."), code="message_empty")
     return body
 
 

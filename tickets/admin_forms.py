@@ -8,8 +8,8 @@ from core.text import REASON_MAX_CHARS, BoundedTextField
 from helpdesk.models import User
 
 from .form_fields import MultipleFileField
-from .policies import manual_moves
 from .services import MAX_LOGGED_MINUTES, message_max_chars
+from .transitions import manual_moves
 
 
 def reason_field(label=None, help_text=None, rows=2):

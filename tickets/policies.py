@@ -2,7 +2,7 @@
 
 The services check the policy once they hold the ticket's lock (`TicketPolicy.check` raises the
 refusal, a `TicketError` with a stable code); the customer's ticket page and the admin ticket page
-show the buttons and forms it allows. The status moves are the two tables below and nowhere else.
+show the buttons and forms it allows. The status moves are the tables of `tickets.transitions`.
 
 The policy reads the ticket's own fields and a few facts about the rows beside it
 (`TicketFacts`), loaded with the ticket in the same query (`with_facts`) or on their own
@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import PricingKind
-from helpdesk.models import User
 from points.models import Hold, HoldStatus
 
 from .errors import ReconsiderationPending, TicketError, TransitionNotAllowed
@@ -37,31 +37,9 @@ from .models import (
     TicketOutcome,
     TicketStatus,
 )
+from .transitions import MANUAL_TRANSITIONS, manual_moves
 
 S = TicketStatus
-
-# The one table of allowed status moves (`tickets.services.ticket_move` checks it). Moves into
-# RESOLVED and CANCELLED carry ledger effects and are made by the services that resolve, cancel,
-# mark a software bug or decline a quote.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.AWAITING_QUOTE: frozenset({S.OPEN, S.CANCELLED}),
-    S.OPEN: frozenset({S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER, S.RESOLVED, S.CANCELLED}),
-    S.IN_PROGRESS: frozenset({S.WAITING_FOR_CUSTOMER, S.RESOLVED, S.CANCELLED}),
-    S.WAITING_FOR_CUSTOMER: frozenset({S.IN_PROGRESS, S.RESOLVED, S.CANCELLED}),
-    S.RESOLVED: frozenset({S.IN_PROGRESS, S.CLOSED}),
-    S.CLOSED: frozenset(),
-    S.CANCELLED: frozenset(),
-}
-# The moves staff may make by hand (the others happen through the actions above).
-MANUAL_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.AWAITING_QUOTE: frozenset(),
-    S.OPEN: frozenset({S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER}),
-    S.IN_PROGRESS: frozenset({S.WAITING_FOR_CUSTOMER}),
-    S.WAITING_FOR_CUSTOMER: frozenset({S.IN_PROGRESS}),
-    S.RESOLVED: frozenset({S.IN_PROGRESS, S.CLOSED}),
-    S.CLOSED: frozenset(),
-    S.CANCELLED: frozenset(),
-}
 
 
 class Role(StrEnum):
@@ -69,7 +47,7 @@ class Role(StrEnum):
     STAFF = "staff"
 
 
-def role_of(user: User) -> Role:
+def role_of(user: AbstractUser) -> Role:
     return Role.STAFF if user.is_staff else Role.CUSTOMER
 
 
@@ -169,11 +147,6 @@ def reopen_until(ticket: Ticket) -> datetime | None:
     if ticket.status != S.RESOLVED or ticket.resolved_at is None:
         return None
     return ticket.resolved_at + timedelta(days=settings.HELPDESK_REOPEN_DAYS)
-
-
-def manual_moves(status: str) -> list[TicketStatus]:
-    """The statuses staff may move a ticket in `status` to by hand, in the statuses' order."""
-    return [to_status for to_status in S if to_status in MANUAL_TRANSITIONS[status]]
 
 
 # --- The rules --------------------------------------------------------------------------------
@@ -456,7 +429,11 @@ class TicketPolicy:
 
 
 def ticket_policy(
-    ticket: Ticket, *, user: User, at: datetime | None = None, facts: TicketFacts | None = None
+    ticket: Ticket,
+    *,
+    user: AbstractUser,
+    at: datetime | None = None,
+    facts: TicketFacts | None = None,
 ) -> TicketPolicy:
     """The policy for `user` on the ticket: its `facts`, or those it was loaded with
     (`with_facts`)."""

@@ -15,15 +15,8 @@ from tests.admin_support import file_ticket, funded_account, support_staff_user
 from tests.factories import IssueCategoryFactory, account_owner
 from tickets import services
 from tickets.models import Ticket, TicketOutcome, TicketStatus
-from tickets.policies import (
-    MANUAL_TRANSITIONS,
-    Action,
-    Role,
-    TicketFacts,
-    TicketPolicy,
-    manual_moves,
-    role_of,
-)
+from tickets.policies import Action, Role, TicketFacts, TicketPolicy, role_of
+from tickets.transitions import MANUAL_TRANSITIONS, manual_moves
 
 S = TicketStatus
 A = Action

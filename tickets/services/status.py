@@ -13,14 +13,15 @@ from helpdesk.models import User
 
 from ..errors import TicketError, TransitionNotAllowed
 from ..models import StatusChange, Ticket, TicketStatus
-from ..policies import TRANSITIONS, Action, ticket_policy
+from ..policies import Action, ticket_policy
+from ..transitions import TRANSITIONS
 from .common import lock_and_check, lock_ticket
 
 S = TicketStatus
 
 
 def ticket_move(*, ticket: Ticket, to_status: str, actor: User | None, at: datetime) -> Ticket:
-    """The one door for status changes: checks the policy's TRANSITIONS, records the move."""
+    """The one door for status changes: checks TRANSITIONS, records the move."""
     if to_status not in TRANSITIONS[ticket.status]:
         raise TransitionNotAllowed(
             _("A ticket that is %(from)s cannot become %(to)s.")

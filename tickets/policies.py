@@ -37,7 +37,7 @@ from .models import (
     TicketOutcome,
     TicketStatus,
 )
-from .transitions import MANUAL_TRANSITIONS, manual_moves
+from .transitions import MANUAL_TRANSITIONS
 
 S = TicketStatus
 
@@ -147,6 +147,18 @@ def reopen_until(ticket: Ticket) -> datetime | None:
     if ticket.status != S.RESOLVED or ticket.resolved_at is None:
         return None
     return ticket.resolved_at + timedelta(days=settings.HELPDESK_REOPEN_DAYS)
+
+
+# The refusals the services also raise after the policy's check (see their callers).
+
+
+def already_rated() -> TicketError:
+    return TicketError(_("This ticket has already been rated."), code="already_rated")
+
+
+def reconsideration_decided() -> TicketError:
+    """The refusal to decide a reconsideration request that is no longer waiting."""
+    return TicketError(_("This request was already decided."), code="reconsideration_decided")
 
 
 # --- The rules --------------------------------------------------------------------------------
@@ -357,15 +369,6 @@ RULES: dict[Role, dict[Action, Rule]] = {
 }
 
 
-def already_rated() -> TicketError:
-    return TicketError(_("This ticket has already been rated."), code="already_rated")
-
-
-def reconsideration_decided() -> TicketError:
-    """The refusal to decide a reconsideration request that is no longer waiting."""
-    return TicketError(_("This request was already decided."), code="reconsideration_decided")
-
-
 def _not_for_role(role: Role, action: Action) -> TicketError:
     if role == Role.STAFF:
         return TicketError(_("Only the customer can do this."), code="customer_only")
@@ -407,7 +410,9 @@ class TicketPolicy:
             raise refusal
 
     def check_manual_move(self, to_status: str) -> None:
-        self.check(Action.MOVE)
+        """Raise the refusal of moving the ticket to `to_status` by hand, if any."""
+        if Action.MOVE not in RULES[self.role]:
+            raise _not_for_role(self.role, Action.MOVE)
         if to_status not in MANUAL_TRANSITIONS[self.ticket.status]:
             raise TransitionNotAllowed(
                 _("A ticket that is %(from)s cannot be set to %(to)s by hand.")
@@ -422,10 +427,6 @@ class TicketPolicy:
     @property
     def reopen_until(self) -> datetime | None:
         return reopen_until(self.ticket)
-
-    @property
-    def manual_moves(self) -> list[TicketStatus]:
-        return manual_moves(self.ticket.status) if self.allows(Action.MOVE) else []
 
 
 def ticket_policy(

@@ -225,8 +225,7 @@ def test_staff_are_offered_exactly_the_manual_moves(status):
     ticket, facts = typical(status)
     policy = TicketPolicy(ticket, facts=facts, role=Role.STAFF, at=NOW)
 
-    assert set(policy.manual_moves) == MANUAL_TRANSITIONS[status]
-    assert policy.manual_moves == manual_moves(status)
+    assert set(manual_moves(status)) == MANUAL_TRANSITIONS[status]
     for to_status in S:
         if to_status in MANUAL_TRANSITIONS[status]:
             policy.check_manual_move(to_status)

@@ -80,6 +80,9 @@ def test_staff_move_by_hand_only_as_the_manual_table_says(from_status, to_status
         with pytest.raises(services.TransitionNotAllowed) as refused:
             services.ticket_move_manually(ticket=ticket, to_status=to_status, actor=staff)
         assert refused.value.code == "transition_not_allowed"
+        assert str(refused.value) == (
+            f"A ticket that is {from_status.label} cannot be set to {to_status.label} by hand."
+        )
         ticket.refresh_from_db()
         assert ticket.status == from_status
         assert not StatusChange.objects.filter(ticket=ticket).exists()

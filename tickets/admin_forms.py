@@ -1,14 +1,15 @@
 """Forms of the admin ticket page. Each validates what staff typed; the services decide."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from core.numbers import PointsField, WholeNumberField
 from core.text import REASON_MAX_CHARS, BoundedTextField
-from helpdesk.models import User
 
-from .models import TicketStatus
-from .services import MANUAL_TRANSITIONS, MAX_LOGGED_MINUTES, message_max_chars
+from .form_fields import MultipleFileField
+from .services import MAX_LOGGED_MINUTES, message_max_chars
+from .transitions import manual_moves
 
 
 def reason_field(label=None, help_text=None, rows=2):
@@ -20,21 +21,7 @@ def reason_field(label=None, help_text=None, rows=2):
     )
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; their limits are checked by the reply service."""
-
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data] if data else []
-        return [super(MultipleFileField, self).clean(item, initial) for item in files]
-
-
-class ReplyForm(forms.Form):
+class StaffReplyForm(forms.Form):
     PUBLIC, INTERNAL = "public", "internal"
 
     body = BoundedTextField(
@@ -68,7 +55,9 @@ STAFF_ORDER = ["first_name", "last_name", "email"]
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label=_("Assignee"),
-        queryset=User.objects.filter(is_staff=True, is_active=True).order_by(*STAFF_ORDER),
+        queryset=get_user_model()
+        .objects.filter(is_staff=True, is_active=True)
+        .order_by(*STAFF_ORDER),
         required=False,
         empty_label=_("— unassigned —"),
     )
@@ -79,9 +68,8 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = MANUAL_TRANSITIONS.get(ticket.status, set())
         self.fields["to_status"].choices = [
-            (status.value, status.label) for status in TicketStatus if status in allowed
+            (status.value, status.label) for status in manual_moves(ticket.status)
         ]
 
 

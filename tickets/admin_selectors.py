@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import (
     Case,
@@ -28,7 +29,6 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from helpdesk.models import User
 from points.models import Hold
 
 from .models import (
@@ -48,6 +48,9 @@ from .models import (
     TicketStatus,
     TimeLog,
 )
+
+if TYPE_CHECKING:
+    from helpdesk.models import User
 
 DUE_SOON = timedelta(hours=1)
 
@@ -193,7 +196,7 @@ def staff_dashboard(
 
 
 @dataclass(frozen=True)
-class TicketPage:
+class StaffTicketPage:
     """Everything the admin ticket page shows besides the ticket itself."""
 
     messages: list[Message]
@@ -209,7 +212,7 @@ class TicketPage:
     access_views: list[AccessDetailsView]
 
 
-def ticket_page(ticket: Ticket) -> TicketPage:
+def staff_ticket_page(ticket: Ticket) -> StaffTicketPage:
     """The thread (internal notes included) and the ticket's history, a query per kind of row."""
     messages = list(
         ticket.messages.select_related("author").prefetch_related(
@@ -224,7 +227,7 @@ def ticket_page(ticket: Ticket) -> TicketPage:
     access_views = []
     if access_details is not None:
         access_views = list(access_details.views.select_related("viewed_by")[:5])
-    return TicketPage(
+    return StaffTicketPage(
         messages=messages,
         hold=Hold.objects.filter(ticket=ticket).first(),
         cost_changes=list(ticket.cost_changes.select_related("actor")),

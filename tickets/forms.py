@@ -1,8 +1,5 @@
 from django import forms
-from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.template.defaultfilters import filesizeformat
-from django.utils.functional import lazy
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -11,51 +8,10 @@ from catalog.models import CategoryGroup
 from catalog.pricing import price_text
 from core.text import REASON_MAX_CHARS, BoundedTextField
 
+from .form_fields import AttachmentsField
 from .models import TicketStatus
 from .selectors import ACTIVE
-from .services import (
-    ACCESS_DETAILS_MAX_CHARS,
-    AttachmentRejected,
-    attachments_check,
-    message_max_chars,
-)
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-def _attachments_help() -> str:
-    return _("Up to %(count)s files of at most %(size)s each: %(types)s.") % {
-        "count": settings.HELPDESK_ATTACHMENT_MAX_COUNT,
-        "size": filesizeformat(settings.HELPDESK_ATTACHMENT_MAX_BYTES),
-        "types": ", ".join(settings.HELPDESK_ATTACHMENT_EXTENSIONS),
-    }
-
-
-class AttachmentsField(forms.FileField):
-    """Several files in one input, checked against the attachment limits of the services."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("label", _("Attachments"))
-        kwargs.setdefault("help_text", lazy(_attachments_help, str)())
-        super().__init__(widget=MultipleFileInput(), **kwargs)
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs["accept"] = ",".join(
-            f".{extension}" for extension in settings.HELPDESK_ATTACHMENT_EXTENSIONS
-        )
-        return attrs
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data] if data else []
-        files = [super(AttachmentsField, self).clean(upload, initial) for upload in files]
-        try:
-            return attachments_check(files)
-        except AttachmentRejected as error:
-            raise forms.ValidationError(str(error), code="attachment") from error
+from .services import ACCESS_DETAILS_MAX_CHARS, message_max_chars
 
 
 class TicketFileForm(forms.Form):
@@ -122,7 +78,7 @@ class TicketFileForm(forms.Form):
         }
 
 
-class ReplyForm(forms.Form):
+class CustomerReplyForm(forms.Form):
     body = BoundedTextField(
         label=_("Your reply"),
         max_length=message_max_chars,

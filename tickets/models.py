@@ -101,7 +101,8 @@ class Ticket(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(outcome="") | Q(status__in=["resolved", "closed"]),
+                condition=Q(outcome="")
+                | Q(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED]),
                 name="ticket_outcome_only_when_resolved",
             ),
         ]
@@ -302,7 +303,7 @@ class Quote(models.Model):
             models.CheckConstraint(condition=Q(points__gte=0), name="quote_points_not_negative"),
             models.UniqueConstraint(
                 fields=["ticket"],
-                condition=Q(status="pending"),
+                condition=Q(status=QuoteStatus.PENDING),
                 name="quote_one_pending_per_ticket",
             ),
         ]
@@ -349,7 +350,7 @@ class ReconsiderationRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["ticket"],
-                condition=Q(status="pending"),
+                condition=Q(status=ReconsiderationStatus.PENDING),
                 name="reconsideration_one_pending_per_ticket",
             ),
         ]

@@ -6,17 +6,15 @@ Internal notes are filtered out here, in the one place customer pages read messa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from accounts.models import Account
 from core.numbers import parse_id
-from points.models import Hold, HoldStatus
+from points.models import Hold
 
 from .models import (
     ACTIVE_STATUSES,
@@ -26,10 +24,10 @@ from .models import (
     Quote,
     QuoteStatus,
     ReconsiderationRequest,
-    ReconsiderationStatus,
     Ticket,
     TicketStatus,
 )
+from .policies import TicketPolicy, ticket_policy, with_facts
 from .sla import awaits_first_response
 
 if TYPE_CHECKING:
@@ -79,21 +77,7 @@ def tickets_for_account(
 
 
 @dataclass(frozen=True)
-class TicketActions:
-    """What the ticket page offers the customer now. The services check again when it's done."""
-
-    reply: bool
-    reopen_until: datetime | None
-    cancel: bool
-    drop_urgency: bool
-    answer_quote: bool
-    reconsider: bool
-    rate: bool
-    give_access: bool
-
-
-@dataclass(frozen=True)
-class TicketPage:
+class CustomerTicketPage:
     ticket: Ticket
     hold: Hold | None
     messages: list[Message]
@@ -101,9 +85,18 @@ class TicketPage:
     quotes: list[Quote]
     pending_quote: Quote | None
     reconsiderations: list[ReconsiderationRequest]
-    actions: TicketActions
+    # What the page offers the user now; the services check it again when it is done.
+    policy: TicketPolicy
     # When the first response is due, while the ticket still waits for one; else None.
     first_response_due: datetime | None
+
+    @property
+    def actions(self) -> dict[str, bool]:
+        return self.policy.allowed
+
+    @property
+    def reopen_until(self) -> datetime | None:
+        return self.policy.reopen_until
 
     @property
     def rating(self):
@@ -115,18 +108,20 @@ class TicketPage:
 
 
 def ticket_for_account(*, account: Account, ticket_id: int) -> Ticket:
-    """The ticket if it belongs to the account; Ticket.DoesNotExist otherwise (a 404)."""
-    return (
+    """The ticket if it belongs to the account (with the facts its policy reads);
+    Ticket.DoesNotExist otherwise (a 404)."""
+    tickets = (
         Ticket.objects.for_account(account)
         .select_related("category", "filed_by", "hold", "rating", "access_details")
         .defer("access_details__ciphertext")
-        .get(pk=ticket_id)
     )
+    return with_facts(tickets).get(pk=ticket_id)
 
 
-def ticket_page(*, account: Account, ticket_id: int, at: datetime | None = None) -> TicketPage:
+def customer_ticket_page(
+    *, account: Account, user: User, ticket_id: int, at: datetime | None = None
+) -> CustomerTicketPage:
     """Everything the customer's ticket page shows (6 queries, whatever the thread's length)."""
-    at = at or timezone.now()
     ticket = ticket_for_account(account=account, ticket_id=ticket_id)
     # Reverse one-to-ones fetched with the ticket; getattr's default covers "there is none".
     hold = getattr(ticket, "hold", None)
@@ -141,36 +136,15 @@ def ticket_page(*, account: Account, ticket_id: int, at: datetime | None = None)
     reconsiderations = list(
         ReconsiderationRequest.objects.filter(ticket=ticket).order_by("-created_at", "-id")
     )
-    pending_quote = next((q for q in quotes if q.status == QuoteStatus.PENDING), None)
-    active = ticket.status in ACTIVE_STATUSES
-    reopen_until = None
-    if ticket.status == TicketStatus.RESOLVED and ticket.resolved_at is not None:
-        reopen_until = ticket.resolved_at + timedelta(days=settings.HELPDESK_REOPEN_DAYS)
-    actions = TicketActions(
-        reply=active or (reopen_until is not None and at <= reopen_until),
-        reopen_until=reopen_until,
-        cancel=active and ticket.first_response_at is None,
-        drop_urgency=active and ticket.is_urgent and ticket.assignee_id is None,
-        answer_quote=ticket.status == TicketStatus.AWAITING_QUOTE and pending_quote is not None,
-        reconsider=(
-            hold is not None
-            and hold.amount > 0
-            and hold.status in (HoldStatus.OPEN, HoldStatus.SETTLED)
-            and not any(r.status == ReconsiderationStatus.PENDING for r in reconsiderations)
-        ),
-        rate=ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
-        and getattr(ticket, "rating", None) is None,
-        give_access=active,
-    )
-    return TicketPage(
+    return CustomerTicketPage(
         ticket=ticket,
         hold=hold,
         messages=messages,
         cost_changes=cost_changes,
         quotes=quotes,
-        pending_quote=pending_quote,
+        pending_quote=next((q for q in quotes if q.status == QuoteStatus.PENDING), None),
         reconsiderations=reconsiderations,
-        actions=actions,
+        policy=ticket_policy(ticket, user=user, at=at),
         first_response_due=(
             ticket.first_response_due_at if awaits_first_response(ticket) else None
         ),

@@ -10,7 +10,8 @@ urlpatterns = [
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/reply/", views.ticket_reply, name="reply"),
     path("<int:pk>/cancel/", views.ticket_cancel, name="cancel"),
-    path("<int:pk>/drop-urgency/", views.ticket_drop_urgency, name="drop_urgency"),
+    # "Drop HotRush" on the page; the path is kept for links and bookmarks already out there.
+    path("<int:pk>/drop-urgency/", views.ticket_remove_urgency, name="remove_urgency"),
     path("<int:pk>/quote/accept/", views.ticket_accept_quote, name="accept_quote"),
     path("<int:pk>/quote/decline/", views.ticket_decline_quote, name="decline_quote"),
     path("<int:pk>/reconsider/", views.ticket_reconsider, name="reconsider"),

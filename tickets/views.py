@@ -26,13 +26,20 @@ from points.services import InsufficientPoints
 from . import selectors, services
 from .forms import (
     AccessDetailsForm,
+    CustomerReplyForm,
     RatingForm,
     ReconsiderationForm,
-    ReplyForm,
     TicketFileForm,
     TicketFilterForm,
 )
-from .models import Attachment, Ticket, TicketStatus
+from .models import (
+    Attachment,
+    CostChangeKind,
+    ReconsiderationStatus,
+    Ticket,
+    TicketOutcome,
+    TicketStatus,
+)
 
 DRAFT_SESSION_KEY = "ticket_draft"
 PER_PAGE = 20
@@ -40,7 +47,9 @@ PER_PAGE = 20
 
 def _ticket_page_or_404(request, pk):
     try:
-        return selectors.ticket_page(account=request.account, ticket_id=pk)
+        return selectors.customer_ticket_page(
+            account=request.account, user=request.user, ticket_id=pk
+        )
     except Ticket.DoesNotExist as error:
         raise Http404(_("No such ticket.")) from error
 
@@ -76,6 +85,7 @@ def ticket_list(request):
         "page_obj": page_obj,
         "filtered": any(filters.values()),
         "HoldStatus": HoldStatus,
+        "TicketStatus": TicketStatus,
     }
     return render(request, "tickets/list.html", context)
 
@@ -167,11 +177,16 @@ def _render_ticket(request, pk, *, status=200, **forms):
     context = {
         "page": page,
         "ticket": page.ticket,
-        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "reply_form": forms.get("reply_form") or CustomerReplyForm(),
         "reconsider_form": forms.get("reconsider_form") or ReconsiderationForm(),
         "rating_form": forms.get("rating_form") or RatingForm(),
         "access_form": forms.get("access_form") or AccessDetailsForm(),
+        # The choices the template compares with, rather than their values spelled out.
         "HoldStatus": HoldStatus,
+        "TicketStatus": TicketStatus,
+        "TicketOutcome": TicketOutcome,
+        "CostChangeKind": CostChangeKind,
+        "ReconsiderationStatus": ReconsiderationStatus,
         "buy_url": _buy_points_url(),
     }
     return render(request, "tickets/detail.html", context, status=status)
@@ -207,7 +222,7 @@ def _refused(request, ticket: Ticket, error: Exception):
 @require_POST
 def ticket_reply(request, pk):
     ticket = _ticket_or_404(request, pk)
-    form = ReplyForm(request.POST, request.FILES)
+    form = CustomerReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _render_ticket(request, pk, reply_form=form)
     was_resolved = ticket.status == TicketStatus.RESOLVED
@@ -254,10 +269,10 @@ def ticket_cancel(request, pk):
 
 @customer_required
 @require_POST
-def ticket_drop_urgency(request, pk):
+def ticket_remove_urgency(request, pk):
     ticket = _ticket_or_404(request, pk)
     try:
-        services.ticket_drop_urgency(ticket=ticket, actor=request.user)
+        services.ticket_remove_urgency(ticket=ticket, actor=request.user)
     except HelpDeskError as error:
         return _refused(request, ticket, error)
     return _done(request, ticket, _("The ticket is no longer HotRush; the surcharge is returned."))

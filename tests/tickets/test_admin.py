@@ -50,6 +50,8 @@ from tickets.models import (
 from tickets.services import (
     access_details_set,
     ticket_accept_quote,
+    ticket_change_cost,
+    ticket_decide_reconsideration,
     ticket_mark_software_bug,
     ticket_reply,
     ticket_request_reconsideration,
@@ -290,6 +292,30 @@ def test_ticket_page_shows_the_whole_thread_in_order_with_internal_notes_marked(
     # The model form is not used: nothing saves the ticket's fields directly.
     assert not find_all(page, "input", name="status")
     assert not find_all(page, "input", name="_save")
+
+
+def test_ticket_page_query_count_does_not_grow_with_the_thread_and_history(client, staff):
+    """Measured with a short thread, the same with 100 messages, reconsiderations and cost
+    changes."""
+    small = file_ticket(category=IssueCategoryFactory(minimum=True))
+    big = file_ticket(category=IssueCategoryFactory(minimum=True))
+    customer = account_owner(big.account)
+    with CaptureQueriesContext(connection) as few:
+        client.get(ticket_url(small))
+
+    for number in range(50):
+        ticket_reply(ticket=big, author=customer, body=f"Question {number}")
+        ticket_reply(ticket=big, author=staff, body=f"Note {number}", internal=True)
+    for number in range(3):
+        asked = ticket_request_reconsideration(ticket=big, actor=customer, message="Too much")
+        ticket_decide_reconsideration(reconsideration=asked, actor=staff, reason="Fair")
+        ticket_change_cost(ticket=big, points=130 + number, reason="More work", actor=staff)
+
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(ticket_url(big))
+    assert response.status_code == 200
+    assert big.cost_changes.count() == 4
+    assert len(many.captured_queries) == len(few.captured_queries)
 
 
 def test_ticket_page_rejects_posts_of_the_model_form(client):
@@ -809,24 +835,24 @@ def reconsideration(ticket, message="Forty points for a typo is too much."):
 def test_reconsideration_lowers_the_cost(client, staff):
     account = funded_account(500)
     ticket = file_ticket(account, IssueCategoryFactory(points=40))
-    request = reconsideration(ticket)
+    asked = reconsideration(ticket)
 
     page = parse(client.get(ticket_url(ticket)).content)
     assert "Forty points for a typo is too much." in text(find(page, None, class_="hd-cost-panel"))
 
     response = client.post(
-        ticket_url(ticket, "reconsideration", request.pk),
+        ticket_url(ticket, "reconsideration", asked.pk),
         {
-            f"reconsider-{request.pk}-decision": "lower",
-            f"reconsider-{request.pk}-new_points": "10",
-            f"reconsider-{request.pk}-reason": "Agreed: a one-line fix.",
+            f"reconsider-{asked.pk}-decision": "lower",
+            f"reconsider-{asked.pk}-new_points": "10",
+            f"reconsider-{asked.pk}-reason": "Agreed: a one-line fix.",
         },
         follow=True,
     )
 
     assert messages_of(response) == ["Cost lowered to 10 points."]
-    request.refresh_from_db()
-    assert (request.status, request.decided_by, request.decision_reason) == (
+    asked.refresh_from_db()
+    assert (asked.status, asked.decided_by, asked.decision_reason) == (
         ReconsiderationStatus.LOWERED,
         staff,
         "Agreed: a one-line fix.",
@@ -839,14 +865,14 @@ def test_reconsideration_after_resolution_refunds_the_difference(client, staff):
     account = funded_account(500)
     ticket = file_ticket(account, IssueCategoryFactory(points=40))
     ticket_resolve(ticket=ticket, actor=staff, reason="done")
-    request = reconsideration(ticket)
+    asked = reconsideration(ticket)
 
     client.post(
-        ticket_url(ticket, "reconsideration", request.pk),
+        ticket_url(ticket, "reconsideration", asked.pk),
         {
-            f"reconsider-{request.pk}-decision": "lower",
-            f"reconsider-{request.pk}-new_points": "25",
-            f"reconsider-{request.pk}-reason": "Partly our documentation's fault.",
+            f"reconsider-{asked.pk}-decision": "lower",
+            f"reconsider-{asked.pk}-new_points": "25",
+            f"reconsider-{asked.pk}-reason": "Partly our documentation's fault.",
         },
     )
 
@@ -858,20 +884,20 @@ def test_reconsideration_after_resolution_refunds_the_difference(client, staff):
 def test_reconsideration_declined_keeps_the_cost(client, staff):
     account = funded_account(500)
     ticket = file_ticket(account, IssueCategoryFactory(points=40))
-    request = reconsideration(ticket)
+    asked = reconsideration(ticket)
 
     response = client.post(
-        ticket_url(ticket, "reconsideration", request.pk),
+        ticket_url(ticket, "reconsideration", asked.pk),
         {
-            f"reconsider-{request.pk}-decision": "decline",
-            f"reconsider-{request.pk}-reason": "The work took the full time.",
+            f"reconsider-{asked.pk}-decision": "decline",
+            f"reconsider-{asked.pk}-reason": "The work took the full time.",
         },
         follow=True,
     )
 
     assert messages_of(response) == ["Reconsideration declined; the cost stays."]
-    request.refresh_from_db()
-    assert request.status == ReconsiderationStatus.DECLINED
+    asked.refresh_from_db()
+    assert asked.status == ReconsiderationStatus.DECLINED
     assert balance(account) == (460, 40)
     assert_ledger_clean()
 
@@ -888,17 +914,17 @@ def test_reconsideration_declined_keeps_the_cost(client, staff):
 )
 def test_a_wrong_reconsideration_decision_is_refused(client, data, message):
     ticket = file_ticket(category=IssueCategoryFactory(points=40))
-    request = reconsideration(ticket)
+    asked = reconsideration(ticket)
     before = snapshot(ticket)
 
     response = client.post(
-        ticket_url(ticket, "reconsideration", request.pk),
-        {f"reconsider-{request.pk}-{key}": value for key, value in data.items()},
+        ticket_url(ticket, "reconsideration", asked.pk),
+        {f"reconsider-{asked.pk}-{key}": value for key, value in data.items()},
     )
 
     assert messages_of(response) == [message]
-    request.refresh_from_db()
-    assert request.status == ReconsiderationStatus.PENDING
+    asked.refresh_from_db()
+    assert asked.status == ReconsiderationStatus.PENDING
     assert snapshot(ticket) == before
 
 

@@ -162,14 +162,14 @@ def test_a_full_day_of_minutes_is_logged(client):
 @pytest.mark.parametrize("typed", OUT_OF_BOUNDS)
 def test_a_lowered_cost_out_of_bounds_is_refused_next_to_the_field(client, typed):
     ticket = file_ticket(funded_account(500))
-    request = ticket_request_reconsideration(
+    asked = ticket_request_reconsideration(
         ticket=ticket, actor=account_owner(ticket.account), message="Too much"
     )
     before = state(ticket)
-    prefix = f"reconsider-{request.pk}"
+    prefix = f"reconsider-{asked.pk}"
 
     response = client.post(
-        ticket_url(ticket, "reconsideration", request.pk),
+        ticket_url(ticket, "reconsideration", asked.pk),
         {f"{prefix}-decision": "lower", f"{prefix}-new_points": typed, f"{prefix}-reason": "Ok"},
     )
 
@@ -178,8 +178,8 @@ def test_a_lowered_cost_out_of_bounds_is_refused_next_to_the_field(client, typed
     else:
         assert field_error(response, f"{prefix}-new_points") == "Say what the cost becomes."
     assert state(ticket) == before
-    request.refresh_from_db()
-    assert request.status == "pending"
+    asked.refresh_from_db()
+    assert asked.status == "pending"
     assert_ledger_clean()
 
 

@@ -128,8 +128,8 @@ def test_the_queue_filters_tickets_waiting_for_a_reconsideration_decision(client
     pending = file_ticket(category=IssueCategoryFactory(points=40))
     reconsideration(pending)
     decided = file_ticket(category=IssueCategoryFactory(points=40))
-    request = reconsideration(decided)
-    ticket_decide_reconsideration(request=request, actor=staff, reason="The work took long.")
+    asked = reconsideration(decided)
+    ticket_decide_reconsideration(reconsideration=asked, actor=staff, reason="The work took long.")
     after_resolution = file_ticket(category=IssueCategoryFactory(points=40))
     ticket_resolve(ticket=after_resolution, actor=staff, reason="Done")
     reconsideration(after_resolution)
@@ -295,12 +295,12 @@ def test_an_override_posted_for_a_fixed_price_ticket_is_ignored(client):
 def test_resolving_is_refused_while_a_reconsideration_waits_and_the_page_says_why(client, staff):
     account = funded_account(500)
     ticket = file_ticket(account, IssueCategoryFactory(points=40))
-    request = reconsideration(ticket)
+    asked = reconsideration(ticket)
 
     page = parse(client.get(ticket_url(ticket)).content)
     forms = {attr(form, "action") for form in find_all(page, "form")}
     assert ticket_url(ticket, "resolve") not in forms
-    assert ticket_url(ticket, "reconsideration", request.pk) in forms
+    assert ticket_url(ticket, "reconsideration", asked.pk) in forms
     assert "decide the reconsideration request below first" in text(
         find(page, "p", id="resolve-blocked")
     )
@@ -315,16 +315,16 @@ def test_resolving_is_refused_while_a_reconsideration_waits_and_the_page_says_wh
     assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.OPEN
     assert Hold.objects.get(ticket=ticket).status == HoldStatus.OPEN
     assert balance(account) == (460, 40)
-    request.refresh_from_db()
-    assert request.status == ReconsiderationStatus.PENDING
+    asked.refresh_from_db()
+    assert asked.status == ReconsiderationStatus.PENDING
 
     # Once decided, the ticket can be resolved.
     client.post(
-        ticket_url(ticket, "reconsideration", request.pk),
+        ticket_url(ticket, "reconsideration", asked.pk),
         {
-            f"reconsider-{request.pk}-decision": "lower",
-            f"reconsider-{request.pk}-new_points": "20",
-            f"reconsider-{request.pk}-reason": "Fair enough.",
+            f"reconsider-{asked.pk}-decision": "lower",
+            f"reconsider-{asked.pk}-new_points": "20",
+            f"reconsider-{asked.pk}-reason": "Fair enough.",
         },
     )
     page = parse(client.get(ticket_url(ticket)).content)

@@ -240,7 +240,7 @@ def test_software_bug_email_says_points_came_back(
 
 def test_reconsideration_decision_email(client, staff, account, mailoutbox, run_on_commit):
     ticket = file_ticket(account, IssueCategoryFactory(points=40))
-    request = ticket_request_reconsideration(
+    asked = ticket_request_reconsideration(
         ticket=ticket, actor=account_owner(account), message="Too much"
     )
     mailoutbox.clear()
@@ -251,11 +251,11 @@ def test_reconsideration_decision_email(client, staff, account, mailoutbox, run_
         ticket,
         "reconsideration",
         {
-            f"reconsider-{request.pk}-decision": "lower",
-            f"reconsider-{request.pk}-new_points": "20",
-            f"reconsider-{request.pk}-reason": "Fair point.",
+            f"reconsider-{asked.pk}-decision": "lower",
+            f"reconsider-{asked.pk}-new_points": "20",
+            f"reconsider-{asked.pk}-reason": "Fair point.",
         },
-        request.pk,
+        asked.pk,
     )
 
     [mail] = mailoutbox

@@ -291,7 +291,7 @@ def test_dropping_urgency_before_assignment_returns_the_surcharge_and_relaxes_th
     account, user = funded
     ticket = file(account, user, at=SATURDAY, is_urgent=True)
 
-    services.ticket_drop_urgency(ticket=ticket, actor=user, at=SATURDAY + timedelta(minutes=5))
+    services.ticket_remove_urgency(ticket=ticket, actor=user, at=SATURDAY + timedelta(minutes=5))
 
     ticket.refresh_from_db()
     assert not ticket.is_urgent
@@ -313,7 +313,7 @@ def test_dropping_urgency_after_assignment_is_refused(funded):
     services.ticket_assign(ticket=ticket, assignee=staff, actor=staff)
 
     with pytest.raises(services.TicketError, match="already assigned"):
-        services.ticket_drop_urgency(ticket=ticket, actor=user)
+        services.ticket_remove_urgency(ticket=ticket, actor=user)
 
     assert Hold.objects.get(ticket=ticket).amount == 80
 
@@ -325,7 +325,7 @@ def test_resolving_waits_for_the_decision_on_a_pending_reconsideration(funded):
     account, user = funded
     staff = StaffUserFactory()
     ticket = file(account, user, at=SATURDAY)
-    request = services.ticket_request_reconsideration(
+    asked = services.ticket_request_reconsideration(
         ticket=ticket, actor=user, message="Forty points for a typo?", at=SATURDAY
     )
 
@@ -336,11 +336,11 @@ def test_resolving_waits_for_the_decision_on_a_pending_reconsideration(funded):
     assert (ticket.status, ticket.outcome, ticket.resolved_at) == (TicketStatus.OPEN, "", None)
     hold = Hold.objects.get(ticket=ticket)
     assert (hold.status, hold.amount) == (HoldStatus.OPEN, 40)
-    request.refresh_from_db()
-    assert request.status == ReconsiderationStatus.PENDING
+    asked.refresh_from_db()
+    assert asked.status == ReconsiderationStatus.PENDING
 
     services.ticket_decide_reconsideration(
-        request=request, actor=staff, reason="The fix took an hour.", at=SATURDAY
+        reconsideration=asked, actor=staff, reason="The fix took an hour.", at=SATURDAY
     )
     services.ticket_resolve(ticket=ticket, actor=staff, reason="Done", at=SATURDAY)
     hold.refresh_from_db()
@@ -351,14 +351,14 @@ def test_a_software_bug_decides_a_pending_reconsideration_by_returning_everythin
     account, user = funded
     staff = StaffUserFactory()
     ticket = file(account, user, at=SATURDAY)
-    request = services.ticket_request_reconsideration(
+    asked = services.ticket_request_reconsideration(
         ticket=ticket, actor=user, message="This is your bug.", at=SATURDAY
     )
 
     services.ticket_mark_software_bug(ticket=ticket, actor=staff, reason="Bug #42", at=SATURDAY)
 
-    request.refresh_from_db()
-    assert (request.status, request.decision_reason) == (ReconsiderationStatus.LOWERED, "Bug #42")
+    asked.refresh_from_db()
+    assert (asked.status, asked.decision_reason) == (ReconsiderationStatus.LOWERED, "Bug #42")
     assert Hold.objects.get(ticket=ticket).status == HoldStatus.RELEASED
     assert points_available(account=account, at=SATURDAY) == 200
 
@@ -384,6 +384,55 @@ def test_a_ticket_in_progress_cannot_be_rated(funded):
         services.ticket_rate(ticket=ticket, actor=user, score=4)
 
     assert not Rating.objects.exists()
+
+
+# --- Refusal codes -----------------------------------------------------------------------------
+
+
+def refusals(account, user, staff):
+    """The refusals of what was typed, each with the code it must carry."""
+    ticket = file(account, user, "X-Cart performance optimization", at=SATURDAY)
+    return {
+        "cost_out_of_bounds": lambda: services.ticket_change_cost(
+            ticket=ticket, points=10, reason="Less", actor=staff
+        ),
+        "cost_unchanged": lambda: services.ticket_change_cost(
+            ticket=ticket, points=180, reason="Same", actor=staff
+        ),
+        "reason_required": lambda: services.ticket_change_cost(
+            ticket=ticket, points=200, reason="   ", actor=staff
+        ),
+        "invalid_text": lambda: services.ticket_change_cost(
+            ticket=ticket, points=200, reason="x\x00", actor=staff
+        ),
+        "message_empty": lambda: services.ticket_reply(ticket=ticket, author=user, body=" "),
+        "attachment_rejected": lambda: services.ticket_reply(
+            ticket=ticket, author=user, body="See", attachments=[text_file("tool.exe")]
+        ),
+        "not_hourly": lambda: services.ticket_log_time(
+            ticket=ticket, minutes=30, note="Work", actor=staff
+        ),
+        "logged_time_out_of_range": lambda: services.ticket_log_time(
+            ticket=ticket, minutes=0, note="Work", actor=staff
+        ),
+        "subject_and_description_required": lambda: file(account, user, subject="", at=SATURDAY),
+        "assignee_not_staff": lambda: services.ticket_assign(
+            ticket=ticket, assignee=user, actor=staff
+        ),
+    }
+
+
+def test_refusals_carry_stable_codes(funded):
+    account, user = funded
+    staff = StaffUserFactory()
+
+    codes = {}
+    for expected, attempt in refusals(account, user, staff).items():
+        with pytest.raises(services.TicketError) as refused:
+            attempt()
+        codes[expected] = refused.value.code
+
+    assert codes == {code: code for code in codes}
 
 
 # --- Attachment limits --------------------------------------------------------------------------

@@ -243,12 +243,12 @@ def admin_wait_for_points(account):
 
 def admin_reconsideration(account):
     ticket = file_ticket(account)
-    request = services.ticket_request_reconsideration(
+    asked = services.ticket_request_reconsideration(
         ticket=ticket, actor=account_owner(account), message="Too much."
     )
-    prefix = f"reconsider-{request.pk}"
+    prefix = f"reconsider-{asked.pk}"
     data = {f"{prefix}-decision": "decline", f"{prefix}-reason": "The price is fixed."}
-    return ticket_url(ticket, "reconsideration", request.pk), data
+    return ticket_url(ticket, "reconsideration", asked.pk), data
 
 
 ADMIN_FIELDS = [

@@ -819,8 +819,8 @@ def test_asking_to_reconsider_records_the_request_and_shows_its_status(client, f
 
     client.post(f"/tickets/{ticket.pk}/reconsider/", {"message": "It was a one-line fix."})
 
-    request = ReconsiderationRequest.objects.get()
-    assert (request.ticket, request.requested_by, request.message) == (
+    asked = ReconsiderationRequest.objects.get()
+    assert (asked.ticket, asked.requested_by, asked.message) == (
         ticket,
         user,
         "It was a one-line fix.",
@@ -828,6 +828,38 @@ def test_asking_to_reconsider_records_the_request_and_shows_its_status(client, f
     section = find(parse(client.get(f"/tickets/{ticket.pk}/").content), "section", id="cost")
     assert "Waiting for a decision" in text(section)
     assert not find_all(section, "form")
+
+
+def test_badges_follow_each_reconsideration_decision_and_the_outcome(client, funded):
+    account, user = funded
+    staff = StaffUserFactory()
+    ticket = file_ticket(account, user)
+    first = services.ticket_request_reconsideration(ticket=ticket, actor=user, message="Too much")
+    services.ticket_decide_reconsideration(
+        reconsideration=first, actor=staff, reason="Fair", new_points=30
+    )
+    second = services.ticket_request_reconsideration(ticket=ticket, actor=user, message="Still")
+    services.ticket_decide_reconsideration(reconsideration=second, actor=staff, reason="No")
+    services.ticket_request_reconsideration(ticket=ticket, actor=user, message="Please")
+
+    page = parse(client.get(f"/tickets/{ticket.pk}/").content)
+    badges = find_all(find(page, "section", id="cost"), "span", class_="badge")
+    assert [(attr(badge, "class"), text(badge)) for badge in badges] == [
+        ("badge badge-warning", "Waiting for a decision"),
+        ("badge badge-neutral", "Declined"),
+        ("badge badge-success", "Cost lowered"),
+    ]
+    history = text(find(page, "ol", class_="cost-history"))
+    assert "Lowered on reconsideration" in history
+
+    services.ticket_mark_software_bug(ticket=ticket, actor=staff, reason="Bug #42")
+    header = find(
+        parse(client.get(f"/tickets/{ticket.pk}/").content), "header", class_="page-header"
+    )
+    assert [attr(badge, "class") for badge in find_all(header, "span", class_="badge")] == [
+        "badge badge-resolved",
+        "badge badge-success",
+    ]
 
 
 def test_a_resolved_ticket_can_be_rated_once(client, funded):

@@ -29,4 +29,5 @@ run: $(INSTALLED)
 	DEBUG=$${DEBUG:-true} $(PY) manage.py run_embedded
 
 test: $(INSTALLED) $(CHROMIUM)
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)

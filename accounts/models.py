@@ -5,6 +5,7 @@ secondary users such as a webmaster. A user acts for at most one account.
 """
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,13 @@ class Account(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # The e-mails about the account, in the outbox (`Notification.objects.filter(account=...)`).
+    notifications = GenericRelation(
+        "notifications.Notification",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="account",
+    )
 
     class Meta:
         ordering = ["name", "id"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
+
 from .models import Account, Membership
 
 if TYPE_CHECKING:
@@ -23,3 +25,9 @@ def account_members(*, account: Account) -> list[Membership]:
         .select_related("user")
         .order_by("-role", "created_at", "id")
     )
+
+
+def account_user_emails(account_id: int) -> list[str]:
+    """Where e-mails to an account go: every active user of it."""
+    users = get_user_model().objects.filter(membership__account_id=account_id, is_active=True)
+    return sorted(users.values_list("email", flat=True))

@@ -21,18 +21,16 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from core.errors import HelpDeskError
+from notifications.outbox import notify
 
 from .locks import lock_account
 from .models import Account, Membership, MembershipRole
@@ -217,24 +215,6 @@ def _require_owner(account: Account, user: User) -> None:
         raise AccountError(_("Only the account owner can manage its users."), code="not_owner")
 
 
-def _send_invitation(user: User, account: Account, invited_by: User) -> None:
-    path = reverse(
-        "account_invitation",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
-    )
-    context = {
-        "user": user,
-        "account": account,
-        "invited_by": invited_by,
-        "invitation_url": _absolute(path),
-        "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-    }
-    _send("account_invitation", user.email, context)
-
-
 @transaction.atomic
 def account_invite_user(
     *,
@@ -273,7 +253,9 @@ def account_invite_user(
                 )
         except IntegrityError as error:  # signed up at this very moment
             raise cannot_invite from error
-        Membership.objects.create(account=account, user=user, role=MembershipRole.MEMBER)
+        membership = Membership.objects.create(
+            account=account, user=user, role=MembershipRole.MEMBER
+        )
     elif membership is not None and membership.account_id == account.pk:
         if user.has_usable_password() or membership.role == MembershipRole.OWNER:
             raise AccountError(
@@ -288,8 +270,10 @@ def account_invite_user(
         user.is_active = True
         user.set_unusable_password()
         user.save(update_fields=["is_active", "password"])
-        Membership.objects.create(account=account, user=user, role=MembershipRole.MEMBER)
-    transaction.on_commit(lambda: _send_invitation(user, account, invited_by), robust=True)
+        membership = Membership.objects.create(
+            account=account, user=user, role=MembershipRole.MEMBER
+        )
+    notify("account_invitation", membership, invited_by=invited_by)
     return user
 
 

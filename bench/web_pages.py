@@ -287,7 +287,7 @@ def _generator_init() -> None:
 
 def account_history_quietly(task: tuple[int, int, int]) -> dict[str, int]:
     """`account_history` queueing no notification (the history is made up)."""
-    from tickets.notifications import notifications_suppressed
+    from notifications.outbox import notifications_suppressed
 
     with notifications_suppressed():
         return account_history(task)

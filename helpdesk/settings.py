@@ -41,6 +41,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "helpdesk",
+    "notifications",
     "accounts",
     "catalog",
     "points",
@@ -406,7 +407,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": _DAY - _HOUR},
     },
     "drain-outbox": {
-        "task": "tickets.tasks.drain_outbox",
+        "task": "notifications.tasks.drain_outbox",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },

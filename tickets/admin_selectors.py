@@ -39,7 +39,6 @@ from .models import (
     Attachment,
     CostChange,
     Message,
-    Notification,
     Quote,
     ReconsiderationRequest,
     ReconsiderationStatus,
@@ -102,23 +101,10 @@ def pending_reconsideration() -> Exists:
     return Exists(_pending_reconsiderations())
 
 
-def _points_requests():
-    """The "points needed" requests (`tickets.services.ticket_wait_for_points`) made since the
-    ticket's latest status move. The request's e-mail, written to the outbox with it, is its
-    record; any move since (the customer replied, staff took the ticket back) ends the wait."""
-    latest_move = (
-        StatusChange.objects.filter(ticket=OuterRef(OuterRef("pk")))
-        .order_by("-created_at", "-id")
-        .values("created_at")[:1]
-    )
-    return Notification.objects.filter(
-        ticket=OuterRef("pk"), event="points_needed", created_at__gte=Subquery(latest_move)
-    )
-
-
 def waiting_for_points() -> Q:
-    """Tickets waiting for the customer to buy the points staff asked for."""
-    return Q(status=TicketStatus.WAITING_FOR_CUSTOMER) & Exists(_points_requests())
+    """Tickets waiting for the customer to buy the points staff asked for
+    (`tickets.services.ticket_wait_for_points`); any status move since ends the wait."""
+    return Q(status=TicketStatus.WAITING_FOR_CUSTOMER, points_requested_at__isnull=False)
 
 
 # --- Dashboard --------------------------------------------------------------------------------
@@ -166,7 +152,6 @@ def staff_dashboard(
     due = F("first_response_due_at")
     oldest_first = [F("since").asc(), F("id").asc()]
     asked = Subquery(_pending_reconsiderations().order_by("created_at").values("created_at")[:1])
-    points_asked = Subquery(_points_requests().order_by("-created_at").values("created_at")[:1])
     return Dashboard(
         overdue=_first_rows(
             tickets.filter(awaiting_first_response(at=at, state="overdue")),
@@ -184,7 +169,10 @@ def staff_dashboard(
             tickets.filter(pending_reconsideration()), since=asked, order=oldest_first, rows=rows
         ),
         waiting_for_points=_first_rows(
-            tickets.filter(waiting_for_points()), since=points_asked, order=oldest_first, rows=rows
+            tickets.filter(waiting_for_points()),
+            since=F("points_requested_at"),
+            order=oldest_first,
+            rows=rows,
         ),
         mine=_first_rows(
             ticket_queue(tickets.filter(assignee=user, status__in=ACTIVE_STATUSES)),

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
@@ -84,6 +85,15 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # When staff asked the customer to buy points for a higher cost; cleared by any status move.
+    points_requested_at = models.DateTimeField(_("points asked for"), null=True, blank=True)
+    # The e-mails about the ticket, in the outbox (`Notification.objects.filter(ticket=...)`).
+    notifications = GenericRelation(
+        "notifications.Notification",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="ticket",
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -454,54 +464,3 @@ class AccessDetailsView(models.Model):
 
     def __str__(self):
         return f"{self.viewed_by} at {self.viewed_at:%Y-%m-%d %H:%M}"
-
-
-class Notification(models.Model):
-    """An e-mail to send (the transactional outbox): written in the transaction that caused it,
-    sent after commit by a Celery task, or by the outbox drain when that task never ran.
-
-    About a ticket (ticket events) or about an account only (e.g. points expiring soon).
-    `context` holds JSON values and references to rows (model label and primary key); the
-    e-mail is rendered from what those rows say when it is sent.
-    """
-
-    event = models.CharField(_("event"), max_length=40)
-    account = models.ForeignKey(
-        "accounts.Account",
-        on_delete=models.PROTECT,
-        related_name="notifications",
-        verbose_name=_("account"),
-    )
-    ticket = models.ForeignKey(
-        Ticket,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="notifications",
-        verbose_name=_("ticket"),
-    )
-    context = models.JSONField(_("context"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("queued"))
-    # The outbox drain leaves a row alone until then: first for a short grace period (the
-    # after-commit task normally sends it), then with a growing delay after each failure.
-    next_attempt_at = models.DateTimeField(_("next attempt"))
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    # Who it went to, recorded when sent (empty when nobody was to be told).
-    recipients = models.JSONField(_("recipients"), default=list, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("e-mail notification")
-        verbose_name_plural = _("e-mail notifications")
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at", "id"],
-                condition=Q(sent_at__isnull=True),
-                name="notification_unsent_idx",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.event} #{self.pk}"

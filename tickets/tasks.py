@@ -1,4 +1,4 @@
-"""Ticket jobs: sending notifications and the scheduled ones (see CELERY_BEAT_SCHEDULE).
+"""Ticket jobs, on the beat schedule (see CELERY_BEAT_SCHEDULE).
 
 Each calls the service its management command calls.
 """
@@ -7,19 +7,7 @@ from celery import shared_task
 
 from core.jobs import JOB_OPTIONS
 
-from . import notifications, services
-
-
-@shared_task(**JOB_OPTIONS, soft_time_limit=60, time_limit=90)
-def send_notification(notification_id: int) -> bool:
-    """Send one outbox notification (queued after the commit that wrote it)."""
-    return notifications.notification_send(notification_id=notification_id)
-
-
-@shared_task(**JOB_OPTIONS, soft_time_limit=240, time_limit=300)
-def drain_outbox() -> int:
-    """Send notifications whose task never ran or failed (`drain_outbox`)."""
-    return notifications.notifications_send_due()
+from . import services
 
 
 @shared_task(**JOB_OPTIONS, soft_time_limit=30 * 60, time_limit=35 * 60)

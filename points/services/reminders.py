@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.locks import lock_accounts
 from accounts.models import Account
-from tickets.notifications import notify_accounts
+from notifications.outbox import notify_many
 
 from ..models import Lot
 
@@ -69,8 +69,9 @@ def _remind_batch(*, at: datetime, until: datetime, batch_size: int) -> tuple[in
     by_account: dict[int, list[Lot]] = defaultdict(list)
     for lot in lots:
         by_account[lot.account_id].append(lot)
-    queued = notify_accounts(
+    accounts = Account.objects.in_bulk(list(by_account))
+    queued = notify_many(
         "points_expiring",
-        {account_id: {"lots": account_lots} for account_id, account_lots in by_account.items()},
+        [(accounts[account_id], {"lots": lots}) for account_id, lots in by_account.items()],
     )
     return len(candidates), ReminderResult(lots=len(lots), emails=len(queued))

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, MembershipRole
 from helpdesk.models import User
+from notifications.models import Notification
+from notifications.sending import notification_send
 from tests.factories import PASSWORD, StaffUserFactory, TicketFactory, UserFactory
 from tests.html import attr, find, find_all, parse, text
 from tests.web import count_queries, customer, db_state
@@ -432,3 +434,39 @@ def test_an_expired_invitation_link_sets_nothing(
 
     assert "This invitation link no longer works" in text(parse(response.content))
     assert not User.objects.get(email="webmaster@example.com").has_usable_password()
+
+
+def test_the_invitation_goes_through_the_outbox_written_with_the_membership(
+    client, owner, django_capture_on_commit_callbacks
+):
+    account, _user = owner
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(URL, {"email": "webmaster@example.com"})
+
+    notification = Notification.objects.get(event="account_invitation")
+    membership = Membership.objects.get(user__email="webmaster@example.com")
+    assert notification.subject == membership
+    assert notification.sent_at is None and mail.outbox == []
+    assert "/accounts/invitation/" not in str(notification.context)
+    for callback in callbacks:
+        callback()
+    notification.refresh_from_db()
+    assert notification.recipients == ["webmaster@example.com"]
+    assert invitation_link() in mail.outbox[0].body
+
+
+def test_an_invitation_withdrawn_before_it_went_out_is_not_sent(
+    client, owner, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(URL, {"email": "webmaster@example.com"})
+    invited = User.objects.get(email="webmaster@example.com")
+    client.post(f"{URL}{invited.pk}/remove/")
+    notification = Notification.objects.get(event="account_invitation")
+
+    assert notification_send(notification_id=notification.pk) is True
+
+    notification.refresh_from_db()
+    assert notification.recipients == []
+    assert mail.outbox == []

@@ -10,6 +10,7 @@ import pytest
 import redis
 from django.utils import timezone
 
+from notifications.models import Notification
 from points.models import Entry, EntryKind, Lot
 from points.services import points_grant
 from points.tasks import expire_points
@@ -23,7 +24,6 @@ from tests.processes import (
     wait_for,
 )
 from tickets import services as tickets
-from tickets.models import Notification
 
 # A Redis database of its own; each test run also has its own queue in it, so workers of test
 # runs going on at the same time never take each other's tasks.

@@ -18,6 +18,8 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from helpdesk.celery import app as celery_app
+from notifications import tasks as notifications_tasks
+from notifications.models import Notification
 from points import services as ledger
 from points import tasks as points_tasks
 from points.models import Lot
@@ -25,7 +27,7 @@ from tests.factories import AccountFactory, IssueCategoryFactory, StaffUserFacto
 from tests.processes import PROJECT_ROOT, PYTHON, process_env
 from tickets import services as tickets
 from tickets import tasks as tickets_tasks
-from tickets.models import AccessDetails, Notification, Ticket, TicketStatus
+from tickets.models import AccessDetails, Ticket, TicketStatus
 
 EVERY_HOUR = set(range(24))
 EVERY_MINUTE = set(range(60))
@@ -36,8 +38,8 @@ TASKS = [
     points_tasks.remind_expiring_points,
     tickets_tasks.close_quiet_tickets,
     tickets_tasks.erase_access_details,
-    tickets_tasks.drain_outbox,
-    tickets_tasks.send_notification,
+    notifications_tasks.drain_outbox,
+    notifications_tasks.send_notification,
 ]
 
 
@@ -223,7 +225,7 @@ def test_the_outbox_is_drained_by_the_task_and_by_the_command():
     # Filed inside the test's transaction: its after-commit task never ran.
     Notification.objects.update(next_attempt_at=timezone.now())
 
-    assert tickets_tasks.drain_outbox.delay().get() == 1
+    assert notifications_tasks.drain_outbox.delay().get() == 1
     assert run("drain_outbox") == "Sent 0 notifications."
     assert [email.to for email in mail.outbox] == [[staff.email]]
     assert Notification.objects.get(ticket=ticket).sent_at is not None

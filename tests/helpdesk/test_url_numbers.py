@@ -96,7 +96,7 @@ def admin_lists(n):
         f"/admin/tickets/ticket/?category__id__exact={n}",
         f"/admin/tickets/ticket/?p={n}",
         f"/admin/tickets/ticket/sla-report/?days={n}",
-        f"/admin/tickets/notification/?q={n}",
+        f"/admin/notifications/notification/?q={n}",
         f"/admin/catalog/issuecategory/?group__id__exact={n}",
     ]
 

@@ -9,11 +9,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import Membership, MembershipRole
+from notifications.models import Notification
+from notifications.sending import notification_send
 from points.models import Lot
 from points.services import hold_capture, lots_remind_expiring, points_grant
 from tests.factories import AccountFactory, TicketFactory, UserFactory, account_owner
-from tickets.models import Notification
-from tickets.notifications import notification_send
 
 pytestmark = pytest.mark.django_db
 

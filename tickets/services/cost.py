@@ -120,7 +120,8 @@ def ticket_wait_for_points(
     if ticket.status in (S.OPEN, S.IN_PROGRESS):
         ticket_move(ticket=ticket, to_status=S.WAITING_FOR_CUSTOMER, actor=actor, at=at)
     ticket.last_activity_at = at
-    ticket.save(update_fields=["last_activity_at"])
+    ticket.points_requested_at = at
+    ticket.save(update_fields=["last_activity_at", "points_requested_at"])
     notify(
         "points_needed", ticket, points=points, current=hold.amount, missing=missing, reason=reason
     )

@@ -33,7 +33,9 @@ def ticket_move(*, ticket: Ticket, to_status: str, actor: User | None, at: datet
         ticket=ticket, from_status=ticket.status, to_status=to_status, actor=actor, created_at=at
     )
     ticket.status = to_status
-    fields = ["status"]
+    # Any move ends a wait for points the customer was asked to buy.
+    ticket.points_requested_at = None
+    fields = ["status", "points_requested_at"]
     if to_status == S.RESOLVED:
         ticket.resolved_at = at
         fields.append("resolved_at")

@@ -10,10 +10,10 @@ from accounts.models import Account
 from accounts.services import account_sign_up
 from catalog.models import IssueCategory
 from helpdesk.models import User
+from notifications.outbox import notifications_suppressed
 from points import services as ledger
 from points.models import PointPackage
 from tickets import services as tickets
-from tickets.notifications import notifications_suppressed
 
 STAFF_EMAIL = "staff@example.com"
 STAFF_PASSWORD = "demo-staff-password"

@@ -1,7 +1,11 @@
 from django.core.management.base import BaseCommand
 
-from tickets.models import Notification
-from tickets.notifications import MAX_ATTEMPTS, notifications_retry_failed, notifications_send_due
+from notifications.sending import (
+    MAX_ATTEMPTS,
+    notifications_given_up,
+    notifications_retry_failed,
+    notifications_send_due,
+)
 
 
 class Command(BaseCommand):
@@ -22,9 +26,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Retrying {notifications_retry_failed():,} failed notifications.")
         sent = notifications_send_due()
         self.stdout.write(f"Sent {sent:,} notifications.")
-        given_up = Notification.objects.filter(
-            sent_at__isnull=True, attempts__gte=MAX_ATTEMPTS
-        ).count()
+        given_up = notifications_given_up()
         if given_up:
             self.stderr.write(
                 f"{given_up:,} notifications failed {MAX_ATTEMPTS} times and are no longer "

@@ -14,19 +14,14 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from notifications.models import Notification
+from notifications.outbox import DRAIN_GRACE, notifications_suppressed
+from notifications.sending import MAX_ATTEMPTS, notification_send, notifications_send_due
 from points.services import points_grant
 from tests.factories import AccountFactory, IssueCategoryFactory, StaffUserFactory, account_owner
 from tests.processes import celery_publishing_to
 from tickets import services
-from tickets.models import Notification
-from tickets.notifications import (
-    DRAIN_GRACE,
-    MAX_ATTEMPTS,
-    notification_send,
-    notifications_send_due,
-    notifications_suppressed,
-    notify,
-)
+from tickets.notifications import notify
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +148,7 @@ def test_nothing_is_queued_while_notifications_are_suppressed():
     assert not Notification.objects.exists()
 
 
-@override_settings(EMAIL_BACKEND="tests.tickets.test_outbox.FailingBackend")
+@override_settings(EMAIL_BACKEND="tests.notifications.test_outbox.FailingBackend")
 def test_a_failed_send_is_recorded_and_retried_later_by_the_drain():
     StaffUserFactory()
     notification = Notification.objects.get(ticket=file_ticket())
@@ -178,7 +173,7 @@ def test_a_failed_send_is_recorded_and_retried_later_by_the_drain():
     assert len(mail.outbox) == 1
 
 
-@override_settings(EMAIL_BACKEND="tests.tickets.test_outbox.FailingBackend")
+@override_settings(EMAIL_BACKEND="tests.notifications.test_outbox.FailingBackend")
 def test_after_max_attempts_the_drain_gives_up_until_an_operator_retries():
     StaffUserFactory()
     notification = Notification.objects.get(ticket=file_ticket())
@@ -199,7 +194,7 @@ def test_after_max_attempts_the_drain_gives_up_until_an_operator_retries():
 
 
 @pytest.mark.django_db(transaction=True)
-@override_settings(EMAIL_BACKEND="tests.tickets.test_outbox.SlowBackend")
+@override_settings(EMAIL_BACKEND="tests.notifications.test_outbox.SlowBackend")
 def test_two_senders_racing_for_one_notification_send_one_email():
     StaffUserFactory()
     with notifications_suppressed():
@@ -207,8 +202,7 @@ def test_two_senders_racing_for_one_notification_send_one_email():
     # As if its task had not run yet: the task and the drain now race for it.
     notification = Notification.objects.create(
         event="ticket_filed",
-        account=ticket.account,
-        ticket=ticket,
+        subject=ticket,
         created_at=timezone.now(),
         next_attempt_at=timezone.now(),
     )

@@ -1,0 +1,123 @@
+"""Sending queued e-mails, once each: right after commit (the task) or later (the drain).
+
+Sending locks the row, so an e-mail goes out once even when the task and the drain race; the one
+case of a second copy is a mail server that accepted the message while the database then failed
+to record it. A failure to render or deliver is recorded on the row and retried with a growing
+delay, up to MAX_ATTEMPTS; then an operator retries it after fixing the cause.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.core.mail import EmailMultiAlternatives
+from django.db import DatabaseError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from . import events
+from .models import Notification
+from .references import load
+
+logger = logging.getLogger(__name__)
+
+# After this many failed sends a notification is left for an operator (its last_error says why).
+MAX_ATTEMPTS = 10
+RETRY_DELAY_CAP = timedelta(hours=6)
+
+
+def _message(notification: Notification, at: datetime) -> EmailMultiAlternatives | None:
+    """The e-mail, or None when its event has nothing left to say or nobody to say it to."""
+    event = events.get(notification.event)
+    subject = notification.subject
+    stored = {name: load(value) for name, value in notification.context.items()}
+    context = event.context(subject, stored, at)
+    if context is None:
+        return None
+    to = event.recipients(subject, context)
+    if not to:
+        return None
+    name = notification.event
+    message = EmailMultiAlternatives(
+        subject=" ".join(render_to_string(f"emails/{name}_subject.txt", context).split()),
+        body=render_to_string(f"emails/{name}.txt", context),
+        to=to,
+    )
+    message.attach_alternative(render_to_string(f"emails/{name}.html", context), "text/html")
+    return message
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return min(timedelta(minutes=2**attempts), RETRY_DELAY_CAP)
+
+
+def notification_send(*, notification_id: int) -> bool:
+    """Send one notification; False if it was already sent, is being sent, or failed.
+
+    The row stays locked while the message goes out, so a concurrent sender skips it. Database
+    errors propagate (the Celery task retries them).
+    """
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, sent_at__isnull=True)
+            .first()
+        )
+        if notification is None:
+            return False
+        at = timezone.now()
+        notification.attempts += 1
+        try:
+            message = _message(notification, at)
+            if message is not None:
+                message.send()
+        except DatabaseError:
+            raise
+        except Exception as error:
+            notification.last_error = f"{type(error).__name__}: {error}"[:2000]
+            notification.next_attempt_at = at + _retry_delay(notification.attempts)
+            notification.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+            log = logger.error if notification.attempts >= MAX_ATTEMPTS else logger.warning
+            log(
+                "Notification %s (%s) failed, attempt %s of %s",
+                notification.pk,
+                notification.event,
+                notification.attempts,
+                MAX_ATTEMPTS,
+                exc_info=True,
+            )
+            return False
+        notification.sent_at = at
+        notification.recipients = list(message.to) if message is not None else []
+        notification.last_error = ""
+        notification.save(update_fields=["attempts", "sent_at", "recipients", "last_error"])
+    return True
+
+
+def notifications_retry_failed() -> int:
+    """Give notifications that failed MAX_ATTEMPTS times a fresh start (after fixing the cause)."""
+    return Notification.objects.filter(sent_at__isnull=True, attempts__gte=MAX_ATTEMPTS).update(
+        attempts=0, next_attempt_at=timezone.now()
+    )
+
+
+def notifications_given_up() -> int:
+    """How many notifications failed MAX_ATTEMPTS times and wait for an operator."""
+    return Notification.objects.filter(sent_at__isnull=True, attempts__gte=MAX_ATTEMPTS).count()
+
+
+def notifications_send_due(*, at: datetime | None = None, limit: int = 1000) -> int:
+    """The outbox drain: send notifications still unsent whose next attempt is due.
+
+    Returns how many were sent. Safe to run concurrently with itself and with the send task.
+    """
+    at = at or timezone.now()
+    due = list(
+        Notification.objects.filter(
+            sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lte=at
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    return sum(notification_send(notification_id=pk) for pk in due)

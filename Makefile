@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test bench
+.PHONY: install run test bench deploy-check
 
 install: $(INSTALLED)
 
@@ -31,3 +31,8 @@ run: $(INSTALLED)
 test: $(INSTALLED) $(CHROMIUM)
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# docker-compose.yml brought up with podman on this machine, exercised and torn down (README,
+# "Production"); installs podman as root when missing and caches the base images' stand-ins.
+deploy-check: $(INSTALLED)
+	deploy/check.sh

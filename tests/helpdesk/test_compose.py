@@ -108,7 +108,7 @@ def test_commands_name_real_modules_and_management_commands():
 
     for service, subcommand in (("worker", "worker"), ("beat", "beat")):
         command = command_of(service)
-        assert command[:3] == ["celery", "--app=helpdesk", subcommand], service
+        assert command[:4] == ["celery", "--app=helpdesk", "--quiet", subcommand], service
         app = importlib.import_module(command[1].split("=")[1]).celery_app
         assert app.main == "helpdesk"
 

@@ -16,7 +16,8 @@ export CONTAINERS_CONF=$ROOT/deploy/containers.conf
 
 if ! command -v podman >/dev/null || ! command -v debootstrap >/dev/null; then
     if [ "$(id -u)" != 0 ]; then
-        echo "deploy-check needs podman and debootstrap: sudo apt-get install -y podman debootstrap runc" >&2
+        echo "deploy-check needs podman and debootstrap (as root: make deploy-check," \
+            "or apt-get install -y podman debootstrap runc)" >&2
         exit 1
     fi
     echo "deploy-check: installing podman and debootstrap"
@@ -40,10 +41,11 @@ leftovers() {
     podman network ls --quiet --filter "$label"
 }
 remove_leftovers() {  # what compose did not remove (a run cut short), by the project's label
-    podman ps --all --quiet --filter "$label" | timeout 120 xargs --no-run-if-empty podman rm --force --depend
-    podman pod ls --quiet --filter "$label" | timeout 120 xargs --no-run-if-empty podman pod rm --force
-    podman volume ls --quiet --filter "$label" | timeout 120 xargs --no-run-if-empty podman volume rm --force
-    podman network ls --quiet --filter "$label" | timeout 120 xargs --no-run-if-empty podman network rm --force
+    local remove="timeout 120 xargs --no-run-if-empty podman"
+    podman container ls --all --quiet --filter "$label" | $remove container rm --force --depend
+    podman pod ls --quiet --filter "$label" | $remove pod rm --force
+    podman volume ls --quiet --filter "$label" | $remove volume rm --force
+    podman network ls --quiet --filter "$label" | $remove network rm --force
 }
 tear_down() {
     local status=$?
@@ -54,7 +56,7 @@ tear_down() {
             timeout 30 podman logs --tail 40 "$container" 2>&1 || true
         done
     fi
-    compose down --volumes --timeout 20 >/dev/null 2>&1 || true
+    compose down --volumes --remove-orphans --timeout 20 >/dev/null 2>&1 || true
     remove_leftovers >/dev/null 2>&1 || true
     rm -rf "$STAGE"
     if [ -n "$(leftovers)" ]; then
@@ -72,10 +74,11 @@ trap 'exit 130' INT TERM
 remove_leftovers >/dev/null 2>&1 || true
 
 # The project as the image sees it (.dockerignore applies to the build), plus the .env.
-tar -C "$ROOT" --exclude=./.git --exclude=./.venv --exclude=./.env --exclude='./var' \
-    --exclude='./media' --exclude='./staticfiles' --exclude='*/__pycache__' -c . | tar -C "$STAGE" -x
+tar -C "$ROOT" --exclude=./.git --exclude=./.venv --exclude=./.env --exclude=./var \
+    --exclude=./media --exclude=./staticfiles --exclude='*/__pycache__' -c . \
+    | tar -C "$STAGE" -x
 cp deploy/compose.check.yml "$STAGE/"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])')
 random() { python3 -c "import secrets; print(secrets.token_hex($1))"; }
 sed -e "s|^SECRET_KEY=$|SECRET_KEY=$(random 32)|" \
     -e "s|^ALLOWED_HOSTS=$|ALLOWED_HOSTS=localhost|" \
@@ -101,4 +104,5 @@ if grep -qE '^[A-Z_]+=$' "$STAGE/.env"; then
 fi
 
 timeout "${DEPLOY_CHECK_TIMEOUT:-1500}" python3 deploy/check_stack.py --stage "$STAGE" \
-    --project "$PROJECT" --port "$PORT" --podman-compose "$PODMAN_COMPOSE"
+    --project "$PROJECT" --port "$PORT" --image "localhost/$PROJECT:latest" \
+    --podman-compose "$PODMAN_COMPOSE"

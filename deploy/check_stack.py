@@ -100,6 +100,7 @@ class Stack:
             "compose.check.yml",
         ]
         self.base_url = f"http://127.0.0.1:{args.port}"
+        self.image = args.image
         self.figures: dict[str, str] = {}
 
     def run(self, command: list[str], *, timeout: float = 120, check: bool = True, stdin=None):
@@ -441,7 +442,9 @@ def check_backup_and_restore(stack: Stack, customer: Browser, ticket_id: int) ->
     backup.write_text(dump.stdout)
     expect("CREATE TABLE" in dump.stdout, "the dump holds the schema")
     # Everything gone, volumes included: the restore starts from an empty database.
-    stack.compose("down", "--volumes", timeout=300)
+    # --remove-orphans: podman-compose's down leaves the containers --scale added otherwise.
+    stack.compose("down", "--volumes", "--remove-orphans", timeout=300)
+    expect(not stack.containers("db"), "down removed the database")
     stack.compose("up", "--detach", "--no-build", "db", "redis", "mailcatcher")
     stack.wait_healthy("db", "redis", timeout=120)
     with backup.open() as dump_file:
@@ -482,10 +485,21 @@ def measure_memory(stack: Stack) -> None:
         stack.figures[f"memory {names.get(name, name)}"] = usage.split("/")[0].strip()
 
 
+def image_id(stack: Stack) -> str:
+    result = stack.run(
+        ["podman", "image", "inspect", "--format", "{{.Id}}", stack.image], check=False
+    )
+    return result.stdout.strip()
+
+
 def build(stack: Stack) -> None:
+    previous = image_id(stack)
     started = time.monotonic()
     stack.compose("build", "web", timeout=900)
     stack.figures["build (compose build web)"] = f"{time.monotonic() - started:.0f} s"
+    if previous and previous != image_id(stack):
+        # The image of the previous run, now untagged: removed so that runs don't pile up.
+        stack.run(["podman", "rmi", previous], check=False)
 
 
 def main() -> int:
@@ -494,6 +508,7 @@ def main() -> int:
     parser.add_argument("--project", required=True, help="the compose project name")
     parser.add_argument("--port", required=True, type=int, help="HELPDESK_PORT of the .env")
     parser.add_argument("--podman-compose", required=True)
+    parser.add_argument("--image", required=True, help="HELPDESK_IMAGE of the .env")
     stack = Stack(parser.parse_args())
     started = time.monotonic()
     try:

@@ -20,8 +20,8 @@ SETTINGS_SOURCE = (PROJECT_ROOT / "helpdesk" / "settings.py").read_text()
 SERVICES = COMPOSE["services"]
 APP_SERVICES = ["migrate", "web", "worker", "beat"]
 
-# ${NAME}, ${NAME:-default}, ${NAME:?message}
-INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?P<op>:?[-?])?(?P<rest>[^}]*)\}")
+# ${NAME}, ${NAME:-default}, ${NAME:?message}; not $${NAME}, the container's shell's variable.
+INTERPOLATION = re.compile(r"(?<!\$)\$\{(?P<name>[A-Z0-9_]+)(?P<op>:?[-?])?(?P<rest>[^}]*)\}")
 # Variables settings.py reads: env("X"), env.int("X", …), os.environ.get("X", …)
 SETTINGS_VARIABLE = re.compile(r'(?:env(?:\.\w+)?|os\.environ\.get)\(\s*"([A-Z0-9_]+)"')
 # Read by settings, but not for production: the embedded run, demos, tests.
@@ -82,6 +82,15 @@ def test_long_running_services_have_health_checks(service):
     healthcheck = SERVICES[service]["healthcheck"]
     assert healthcheck["test"][0] in ("CMD", "CMD-SHELL")
     assert healthcheck["interval"] and healthcheck["retries"]
+
+
+def test_the_worker_health_check_pings_its_own_node_under_docker_and_podman():
+    """Docker sets HOSTNAME in the container, podman does not: the node name falls back to
+    hostname."""
+    [kind, command] = SERVICES["worker"]["healthcheck"]["test"]
+    assert kind == "CMD-SHELL"
+    assert "inspect ping" in command and "--timeout=" in command
+    assert '--destination="celery@$${HOSTNAME:-$$(hostname)}"' in COMPOSE_TEXT
 
 
 def test_the_web_health_check_asks_the_liveness_url():

@@ -386,7 +386,8 @@ def check_ledger(stack: Stack) -> None:
     say(f"check_ledger clean: {output.strip().splitlines()[-1] if output.strip() else 'ok'}")
 
 
-def check_json_logs(stack: Stack) -> None:
+def check_json_logs(stack: Stack, *, errors_allowed: bool) -> None:
+    """Every line is a JSON object; before the database restart, none reports an error."""
     for service in APP_SERVICES:
         for container in stack.containers(service, every=False):
             lines = [line for line in stack.logs(container) if line.strip()]
@@ -397,7 +398,14 @@ def check_json_logs(stack: Stack) -> None:
                 except ValueError:
                     record = None
                 expect(isinstance(record, dict), f"{container} logs JSON lines, not: {line!r}")
-    say("web, worker and beat log JSON objects, one per line")
+                expect(
+                    errors_allowed or record.get("level") not in ("ERROR", "CRITICAL"),
+                    f"{container} logged an error: {line}",
+                )
+    say(
+        "web, worker and beat log JSON objects, one per line"
+        + ("" if errors_allowed else ", no error")
+    )
 
 
 def check_database_restart(stack: Stack, customer: Browser) -> None:
@@ -523,9 +531,10 @@ def main() -> int:
         ticket_id = file_ticket(stack, customer)
         check_beat_runs_the_schedule(stack)
         check_ledger(stack)
+        check_json_logs(stack, errors_allowed=False)
         check_database_restart(stack, customer)
         check_scaled_workers(stack)
-        check_json_logs(stack)
+        check_json_logs(stack, errors_allowed=True)
         check_backup_and_restore(stack, customer, ticket_id)
     except CheckFailed as error:
         say(f"FAILED: {error}")

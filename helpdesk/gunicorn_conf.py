@@ -21,3 +21,7 @@ logconfig_dict = {
         "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
     },
 }
+
+# Gunicorn's control socket (gunicornc, from 25.1) would go under $HOME, which is the read-only
+# /app in the image: /tmp is the user's.
+control_socket = "/tmp/gunicorn.ctl"

@@ -2,8 +2,8 @@
 # `make deploy-check`: docker-compose.yml brought up with podman-compose on this machine, exercised
 # as an operator would (deploy/check_stack.py) and torn down (`down -v`) whatever happens.
 # Installs podman and debootstrap as root when missing; builds and caches the base images'
-# stand-ins (deploy/standins/); never reads standard input. Bounded: the whole check is stopped
-# after DEPLOY_CHECK_TIMEOUT seconds (default 1500; under 15 minutes with cached stand-ins).
+# stand-ins (deploy/standins/); never reads standard input. Bounded: the scenario is stopped
+# after DEPLOY_CHECK_TIMEOUT seconds (default 840), the stand-ins' build after 1200.
 set -euo pipefail
 exec </dev/null
 cd "$(dirname "$0")/.."
@@ -103,6 +103,6 @@ if grep -qE '^[A-Z_]+=$' "$STAGE/.env"; then
     exit 1
 fi
 
-timeout "${DEPLOY_CHECK_TIMEOUT:-1500}" python3 deploy/check_stack.py --stage "$STAGE" \
+timeout "${DEPLOY_CHECK_TIMEOUT:-840}" python3 deploy/check_stack.py --stage "$STAGE" \
     --project "$PROJECT" --port "$PORT" --image "localhost/$PROJECT:latest" \
     --podman-compose "$PODMAN_COMPOSE"

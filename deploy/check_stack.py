@@ -262,8 +262,8 @@ def check_pages_and_static_files(stack: Stack) -> None:
     expect(status == 200, f"the price list answers 200, not {status}")
     stylesheets = re.findall(r'href="(/static/[^"]+\.css)"', page)
     expect(stylesheets, "the price list links a stylesheet")
-    status, _, _ = Browser(stack.base_url).get(stylesheets[0])
-    expect(status == 200, f"{stylesheets[0]} is served (status {status})")
+    status, _, stylesheet = Browser(stack.base_url).get(stylesheets[0])
+    expect(status == 200 and "{" in stylesheet, f"{stylesheets[0]} is served (status {status})")
     say(f"/healthz 200; static file {stylesheets[0]} served")
 
 

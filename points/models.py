@@ -320,11 +320,13 @@ class EntryKind(models.TextChoices):
     REFUND = "refund", _("returned after deduction")
     REFUND_REISSUED = "refund_reissued", _("returned after deduction into a new lot")
     EXPIRE = "expire", _("expired")
+    ORDER_REFUND = "order_refund", _("refunded")
 
 
 # For each entry kind, how its amount changes the lot's buckets: available (the lot's remaining),
 # held (captured for tickets), deducted, expired, reissued (returned into a new lot after the lot
-# expired) and debited (manual negative adjustment). Lot points = the sum of the buckets.
+# expired), debited (manual negative adjustment) and refunded (unused points of a paid order whose
+# money was given back). Lot points = the sum of the buckets.
 ENTRY_EFFECTS: dict[str, dict[str, int]] = {
     EntryKind.PURCHASE: {"available": 1},
     EntryKind.GRANT: {"available": 1},
@@ -338,6 +340,7 @@ ENTRY_EFFECTS: dict[str, dict[str, int]] = {
     EntryKind.REFUND: {"deducted": -1, "available": 1},
     EntryKind.REFUND_REISSUED: {"deducted": -1, "reissued": 1},
     EntryKind.EXPIRE: {"available": -1, "expired": 1},
+    EntryKind.ORDER_REFUND: {"available": -1, "refunded": 1},
 }
 LOT_CREATING_KINDS = [
     EntryKind.PURCHASE,
@@ -425,6 +428,7 @@ class Entry(models.Model):
                         EntryKind.ADJUSTMENT_DEBIT,
                         EntryKind.EXPIRE,
                         EntryKind.RETURN_LOT,
+                        EntryKind.ORDER_REFUND,
                     ]
                 ),
                 name="entry_ticket_kinds_have_hold",

@@ -26,6 +26,7 @@ BALANCE_MODIFICATION_KINDS = [
     EntryKind.RELEASE,
     EntryKind.REFUND,
     EntryKind.EXPIRE,
+    EntryKind.ORDER_REFUND,
 ]
 
 

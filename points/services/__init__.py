@@ -11,6 +11,7 @@ One module per family of actions; import them from here:
 - `lots`: purchases, grants, manual adjustments, and the lots' expiry dates;
 - `holds`: the points captured for a ticket (capture, change, settle, release, refund);
 - `orders`: orders of points (checkout through the payment backend, mark paid, cancel);
+- `refunds`: removing a refunded order's unused points;
 - `webhooks`: a payment provider's signed events;
 - `expiry`, `reminders`: the scheduled jobs' work;
 - `validation`: the checks they share (amounts, grant expiry, reasons).
@@ -27,6 +28,7 @@ from ..errors import (
     InvalidReason,
     LedgerError,
     OrderNotPayable,
+    OrderNotRefundable,
     PaymentReferenceConflict,
     ReasonRequired,
     WebhookRejected,
@@ -47,6 +49,7 @@ from .orders import (
     order_create,
     order_mark_paid,
 )
+from .refunds import order_points_refund, refundable_points
 from .reminders import ReminderResult, lots_remind_expiring
 from .validation import JOURNAL_REASON_MAX_CHARS, validate_points
 from .webhooks import WebhookResult, webhook_receive
@@ -61,6 +64,7 @@ __all__ = [
     "InvalidReason",
     "LedgerError",
     "OrderNotPayable",
+    "OrderNotRefundable",
     "PaymentReferenceConflict",
     "ReasonRequired",
     "ReminderResult",
@@ -78,10 +82,12 @@ __all__ = [
     "order_checkout",
     "order_create",
     "order_mark_paid",
+    "order_points_refund",
     "points_adjust",
     "points_grant",
     "points_purchase",
     "purchase_lot_expiry",
+    "refundable_points",
     "return_lot_expiry",
     "validate_points",
     "webhook_receive",

@@ -24,6 +24,8 @@ EVERY_EVENT = {
     "points_returned",
     "reconsideration_decided",
     "points_needed",
+    "payment_received",
+    "order_refunded",
 }
 
 

@@ -6,10 +6,11 @@ import traceback
 import pytest
 from django.db import connection, transaction
 
-from billing.models import Receipt
+from billing.models import CreditNote, Receipt
+from billing.services import order_refund
 from points.payments import PaymentBackend
 from points.services import order_create, order_mark_paid
-from tests.factories import AccountFactory, PointPackageFactory, account_owner
+from tests.factories import AccountFactory, PointPackageFactory, StaffUserFactory, account_owner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -91,3 +92,16 @@ def test_a_payment_rolled_back_gives_its_number_back():
     assert all("Abandoned" in error for error in errors)
     issued = sorted(Receipt.objects.values_list("sequence", flat=True))
     assert issued == list(range(1, ORDERS - len(orders[::3]) + 1))
+
+
+def test_two_refunds_of_one_order_at_once_issue_one_credit_note():
+    [order] = _orders(1)
+    order_mark_paid(order=order, payment_reference="r1")
+    receipt = Receipt.objects.get(order=order)
+    staff = StaffUserFactory()
+    errors = run_together(
+        [lambda: order_refund(receipt=receipt, reason="r", actor=staff) for _ in range(4)]
+    )
+    assert len(errors) == 3
+    assert all("refunded already" in error for error in errors)
+    assert CreditNote.objects.get().sequence == 1

@@ -490,3 +490,35 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.event_type} {self.event_id}"
+
+
+class BalanceAlert(models.Model):
+    """An account's low-balance alert: the threshold its owner set (none: the default setting; 0:
+    off), who else opted in, and whether the e-mail went out since available points last stood
+    at or above the threshold (so one e-mail per fall)."""
+
+    account = models.OneToOneField(
+        Account,
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="balance_alert",
+        verbose_name=_("account"),
+    )
+    threshold = models.BigIntegerField(_("alert below"), null=True, blank=True)
+    below = models.BooleanField(_("alert sent"), default=False)
+    subscribers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("also e-mailed")
+    )
+
+    class Meta:
+        verbose_name = _("low-balance alert")
+        verbose_name_plural = _("low-balance alerts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold__isnull=True) | Q(threshold__gte=0),
+                name="balance_alert_threshold_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.account)

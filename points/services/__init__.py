@@ -14,6 +14,7 @@ One module per family of actions; import them from here:
 - `refunds`: removing a refunded order's unused points;
 - `webhooks`: a payment provider's signed events;
 - `expiry`, `reminders`: the scheduled jobs' work;
+- `alerts`: the low-balance alert, checked after every change of available points;
 - `validation`: the checks they share (amounts, grant expiry, reasons).
 
 Every entry of the journal is written through `points.journal`. The errors are exported here
@@ -32,6 +33,12 @@ from ..errors import (
     PaymentReferenceConflict,
     ReasonRequired,
     WebhookRejected,
+)
+from .alerts import (
+    balance_alert_check,
+    balance_alert_set,
+    balance_alert_subscribe,
+    balance_alerts_check,
 )
 from .expiry import ExpiryResult, lots_expire_due
 from .holds import hold_capture, hold_change, hold_refund, hold_release, hold_settle
@@ -70,6 +77,10 @@ __all__ = [
     "ReminderResult",
     "WebhookRejected",
     "WebhookResult",
+    "balance_alert_check",
+    "balance_alert_set",
+    "balance_alert_subscribe",
+    "balance_alerts_check",
     "hold_capture",
     "hold_change",
     "hold_refund",

@@ -16,6 +16,7 @@ from accounts.locks import lock_account
 from .. import journal
 from ..errors import OrderNotRefundable
 from ..models import Entry, EntryKind, Lot, Order, OrderStatus
+from .alerts import balance_alert_check
 from .validation import require_reason
 
 
@@ -57,4 +58,5 @@ def order_points_refund(
     lot.remaining -= points
     lot.save(update_fields=["remaining"])
     journal.record_order_refund(lot=lot, points=points, actor=actor, reason=reason, at=at)
+    balance_alert_check(account_id=order.account_id, at=at)
     return points

@@ -408,6 +408,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": _DAY - _HOUR},
     },
+    # Issue 13: a HotRush ticket unanswered past its due time gets its surcharge back.
+    "compensate-late-hotrush": {
+        "task": "tickets.tasks.compensate_late_hotrush",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
     "drain-outbox": {
         "task": "notifications.tasks.drain_outbox",
         "schedule": timedelta(minutes=1),

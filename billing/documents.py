@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.template.loader import render_to_string
 
@@ -25,12 +27,23 @@ def credit_note_html(note: CreditNote, *, printable_page: bool = False) -> str:
 STYLESHEET = "css/billing-document.css"
 
 
-def _pdf(html: str) -> bytes:
+@functools.cache
+def _stylesheet():
+    """The documents' stylesheet, parsed once per process (with the fonts it uses)."""
     # Imported here: WeasyPrint loads Pango when imported, which only the documents need.
-    from weasyprint import CSS, HTML
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
 
-    stylesheet = CSS(filename=str(settings.BASE_DIR / "static" / STYLESHEET))
-    return HTML(string=html).write_pdf(stylesheets=[stylesheet])
+    fonts = FontConfiguration()
+    css = CSS(filename=str(settings.BASE_DIR / "static" / STYLESHEET), font_config=fonts)
+    return css, fonts
+
+
+def _pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    css, fonts = _stylesheet()
+    return HTML(string=html).write_pdf(stylesheets=[css], font_config=fonts)
 
 
 def receipt_pdf(receipt: Receipt) -> bytes:

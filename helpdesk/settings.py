@@ -439,3 +439,5 @@ if not 0 <= HELPDESK_LOW_BALANCE_DEFAULT <= HELPDESK_MAX_POINTS_PER_OPERATION:
     raise ImproperlyConfigured("HELPDESK_LOW_BALANCE_DEFAULT must be from 0 to the points limit.")
 # A HotRush ticket whose first staff response is late gets its urgency surcharge back.
 HELPDESK_HOTRUSH_COMPENSATION = env.bool("HELPDESK_HOTRUSH_COMPENSATION", default=True)
+# WeasyPrint logs every step of every PDF at INFO.
+LOGGING["loggers"]["weasyprint"] = {"level": "WARNING"}

@@ -26,6 +26,7 @@ EVERY_EVENT = {
     "points_needed",
     "payment_received",
     "order_refunded",
+    "points_low",
 }
 
 

@@ -1,10 +1,12 @@
 """HotRush compensation: a late first staff response returns the urgency surcharge, once, at the
 reply or by the beat job, never after a software-bug return, and not at all when turned off."""
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -198,3 +200,12 @@ def test_the_late_reply_racing_the_beat_job_compensates_once():
         assert all(outcome.ok for outcome in outcomes), outcomes
         assert len(compensations(ticket)) == 1
         assert not Ticket.objects.get(pk=ticket.pk).is_urgent
+
+
+def test_the_management_command_runs_the_job(category):
+    ticket = urgent_ticket(category)
+    out = io.StringIO()
+    with time_machine.travel(ticket.first_response_due_at + SECOND, tick=False):
+        call_command("compensate_late_hotrush", stdout=out)
+    assert "1 late tickets" in out.getvalue()
+    assert len(compensations(ticket)) == 1

@@ -1,6 +1,8 @@
 """The customer's documents and billing details, through HTTP."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Membership, MembershipRole
@@ -101,3 +103,27 @@ def test_the_billing_details_keep_an_account_of_its_own(owner_client, account):
     )
     assert not BillingDetails.objects.filter(account=other).exists()
     assert BillingDetails.objects.get(account=account).company == "Mine"
+
+
+def test_the_document_pages_make_a_fixed_number_of_queries(
+    owner_client, account, django_assert_max_num_queries
+):
+    orders = [paid_order(account) for _ in range(3)]
+    for order in orders:
+        # session, user, membership and account, the receipt
+        with django_assert_max_num_queries(4):
+            owner_client.get(reverse("billing:receipt", args=[order.pk]))
+    with django_assert_max_num_queries(5):
+        owner_client.get(DETAILS_URL)
+
+
+def test_the_points_page_query_count_does_not_grow_with_receipts(
+    owner_client, account, django_assert_max_num_queries
+):
+    paid_order(account)
+    with CaptureQueriesContext(connection) as one:
+        owner_client.get(reverse("points:overview"))
+    for _ in range(5):
+        paid_order(account)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        owner_client.get(reverse("points:overview"))

@@ -23,7 +23,7 @@ from points.models import Entry, EntryKind, Lot
 from points.selectors import points_summary
 from points.services import hold_capture, hold_settle, lots_expire_due
 from tests.billing.support import paid_order, pdf_text
-from tests.factories import TicketFactory, account_owner
+from tests.factories import StaffUserFactory, TicketFactory, account_owner
 from tests.points.support import assert_ledger_consistent
 
 pytestmark = pytest.mark.django_db
@@ -225,3 +225,24 @@ def test_check_ledger_counts_refunded_points_and_names_tampering(account, staff)
         cursor.execute("UPDATE points_lot SET remaining = 40 WHERE id = %s", [lot.pk])
     lines = _check_ledger_lines(at)
     assert f"account {account.pk}: lot {lot.pk} remaining vs journal: expected 0, found 40" in lines
+
+
+def test_the_document_lists_in_the_admin_are_read_only_with_bounded_queries(
+    client, account, django_assert_max_num_queries
+):
+    superuser = StaffUserFactory(is_superuser=True)
+    receipts = [paid_order(account).receipt for _ in range(4)]
+    order_refund(receipt=receipts[0], reason="r", actor=superuser)
+    client.force_login(superuser)
+    for name in ("admin:billing_receipt_changelist", "admin:billing_creditnote_changelist"):
+        with django_assert_max_num_queries(12):
+            page = client.get(reverse(name))
+        assert page.status_code == 200
+    changelist = client.get(reverse("admin:billing_receipt_changelist")).content.decode()
+    assert refund_url(receipts[1].order_id) in changelist
+    assert refund_url(receipts[0].order_id) not in changelist
+    change = client.get(reverse("admin:billing_receipt_change", args=[receipts[1].pk]))
+    assert change.status_code == 200
+    assert 'name="_save"' not in change.content.decode()
+    delete_url = reverse("admin:billing_receipt_delete", args=[receipts[1].pk])
+    assert client.post(delete_url).status_code == 403

@@ -9,6 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# WeasyPrint (receipts and credit notes as PDF) needs Pango, HarfBuzz's subsetter and a font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+        libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, from pyproject.toml (the one list of them), so code changes reuse this layer.
 # The code itself runs from /app: settings find templates/ and static/ beside it.
 COPY pyproject.toml ./

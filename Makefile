@@ -6,8 +6,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
+# Receipts and credit notes: WeasyPrint's Debian libraries (Pango, HarfBuzz's subsetter) and, for
+# the tests that read the PDFs back, poppler-utils' pdftotext.
+DOCUMENT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 
-.PHONY: install run test bench deploy-check
+.PHONY: install run test bench documents deploy-check
 
 install: $(INSTALLED)
 
@@ -25,10 +28,18 @@ $(CHROMIUM):
 	  echo "Debian's Chromium is needed for the browser tests: sudo apt-get install -y chromium" >&2; exit 1; \
 	fi
 
-run: $(INSTALLED)
+documents:
+	@if dpkg -s $(DOCUMENT_PACKAGES) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DOCUMENT_PACKAGES) >/dev/null; \
+	else \
+	  echo "Receipts need WeasyPrint's libraries: sudo apt-get install -y $(DOCUMENT_PACKAGES)" >&2; exit 1; \
+	fi
+
+run: $(INSTALLED) documents
 	DEBUG=$${DEBUG:-true} $(PY) manage.py run_embedded
 
-test: $(INSTALLED) $(CHROMIUM)
+test: $(INSTALLED) $(CHROMIUM) documents
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -6,6 +6,7 @@ them: SQLite in the project folder, the console e-mail backend, DEBUG on through
 
 import os
 from datetime import time, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "catalog",
     "points",
     "tickets",
+    "billing",
     "helpdesk.apps.HelpDeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -406,9 +408,36 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": _DAY - _HOUR},
     },
+    # Issue 13: a HotRush ticket unanswered past its due time gets its surcharge back.
+    "compensate-late-hotrush": {
+        "task": "tickets.tasks.compensate_late_hotrush",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
     "drain-outbox": {
         "task": "notifications.tasks.drain_outbox",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },
 }
+
+# Issue 13 — receipts, credit notes, low-balance alerts, HotRush compensation. The seller's details
+# are printed on every receipt and credit note; HELPDESK_TAX_RATE is a percentage included in the
+# package prices (0: no tax line).
+HELPDESK_SELLER_NAME = env("HELPDESK_SELLER_NAME", default="HelpDesk Support Ltd")
+HELPDESK_SELLER_ADDRESS = env("HELPDESK_SELLER_ADDRESS", default="")
+HELPDESK_SELLER_TAX_ID = env("HELPDESK_SELLER_TAX_ID", default="")
+try:
+    HELPDESK_TAX_RATE = Decimal(env("HELPDESK_TAX_RATE", default="0"))
+except InvalidOperation as _error:
+    raise ImproperlyConfigured("HELPDESK_TAX_RATE must be a number (a percentage).") from _error
+if not Decimal(0) <= HELPDESK_TAX_RATE < Decimal(100) or HELPDESK_TAX_RATE.as_tuple().exponent < -2:
+    raise ImproperlyConfigured("HELPDESK_TAX_RATE must be from 0 to 99.99, two decimals at most.")
+# The low-balance alert threshold of an account that has not set its own (0: off by default).
+HELPDESK_LOW_BALANCE_DEFAULT = env.int("HELPDESK_LOW_BALANCE_DEFAULT", default=0)
+if not 0 <= HELPDESK_LOW_BALANCE_DEFAULT <= HELPDESK_MAX_POINTS_PER_OPERATION:
+    raise ImproperlyConfigured("HELPDESK_LOW_BALANCE_DEFAULT must be from 0 to the points limit.")
+# A HotRush ticket whose first staff response is late gets its urgency surcharge back.
+HELPDESK_HOTRUSH_COMPENSATION = env.bool("HELPDESK_HOTRUSH_COMPENSATION", default=True)
+# WeasyPrint logs every step of every PDF at INFO.
+LOGGING["loggers"]["weasyprint"] = {"level": "WARNING"}

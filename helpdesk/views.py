@@ -1,6 +1,7 @@
 """The project's own pages: home, the public price list, health, favicon, and choosing a password
 by an e-mailed link."""
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
@@ -31,7 +32,12 @@ def pricing(request):
     return render(
         request,
         "catalog/pricing.html",
-        {"groups": groups, "offers": package_offers(), "legend": price_legend()},
+        {
+            "groups": groups,
+            "offers": package_offers(),
+            "legend": price_legend(),
+            "hotrush_compensation": settings.HELPDESK_HOTRUSH_COMPENSATION,
+        },
     )
 
 

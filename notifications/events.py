@@ -18,10 +18,17 @@ from django.db.models import Model
 ContextBuilder = Callable[[Model | None, dict[str, Any], datetime], dict[str, Any] | None]
 # (subject, the templates' context) → the addresses it goes to.
 RecipientsFinder = Callable[[Model | None, dict[str, Any]], list[str]]
+# (subject, the templates' context) → the files attached: (file name, content, MIME type). Made
+# when the e-mail is sent, so the outbox stores references, never documents.
+AttachmentsMaker = Callable[[Model | None, dict[str, Any]], list[tuple[str, bytes, str]]]
 
 
 def unchanged_context(subject: Model | None, context: dict[str, Any], at: datetime):
     return context
+
+
+def no_attachments(subject: Model | None, context: dict[str, Any]) -> list:
+    return []
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,7 @@ class Event:
     name: str
     recipients: RecipientsFinder
     context: ContextBuilder = unchanged_context
+    attachments: AttachmentsMaker = no_attachments
 
 
 _events: dict[str, Event] = {}
@@ -39,12 +47,16 @@ class UnknownEvent(ValueError):
 
 
 def register(
-    name: str, *, recipients: RecipientsFinder, context: ContextBuilder = unchanged_context
+    name: str,
+    *,
+    recipients: RecipientsFinder,
+    context: ContextBuilder = unchanged_context,
+    attachments: AttachmentsMaker = no_attachments,
 ) -> Event:
     """Register an e-mail event (once, from the registering app's `ready()`)."""
     if name in _events:
         raise ValueError(f"The notification event {name!r} is already registered.")
-    event = _events[name] = Event(name, recipients, context)
+    event = _events[name] = Event(name, recipients, context, attachments)
     return event
 
 

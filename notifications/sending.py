@@ -45,6 +45,8 @@ def _message(notification: Notification, at: datetime) -> EmailMultiAlternatives
         to=to,
     )
     message.attach_alternative(render_to_string(f"emails/{name}.html", context), "text/html")
+    for filename, content, mimetype in event.attachments(subject, context):
+        message.attach(filename, content, mimetype)
     return message
 
 

@@ -2,8 +2,9 @@
 
 The four invariants (SPEC §4):
 1. 0 ≤ lot remaining ≤ lot points.
-2. For every lot: points = remaining + held + deducted + expired + reissued + debited, where each
-   bucket is what the journal says, and the lot's remaining and its allocations agree with it.
+2. For every lot: points = remaining + held + deducted + expired + reissued + debited + refunded,
+   where each bucket is what the journal says (a refunded order's lot at most once),
+   and the lot's remaining and its allocations agree with it.
 3. Account available balance = Σ remaining of unexpired lots = what the journal adds up to.
 4. A hold's amount = Σ its allocations; a hold is settled or released once, never both.
 
@@ -32,7 +33,7 @@ from .models import (
     Lot,
 )
 
-BUCKETS = ["available", "held", "deducted", "expired", "reissued", "debited"]
+BUCKETS = ["available", "held", "deducted", "expired", "reissued", "debited", "refunded"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def _lot_violations(at, id_range, available_by_lots, available_by_journal):
     journal: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BUCKETS, 0))
     creations: dict[int, tuple[int, int]] = {}
     expiries: dict[int, int] = {}
+    refunds: dict[int, int] = {}
     for row in (
         Entry.objects.filter(lot_id__gt=id_range["gt"], lot_id__lte=id_range["lte"])
         .values("lot_id", "kind")
@@ -86,6 +88,8 @@ def _lot_violations(at, id_range, available_by_lots, available_by_journal):
             creations[row["lot_id"]] = (count + row["count"], points + row["points"])
         elif row["kind"] == EntryKind.EXPIRE:
             expiries[row["lot_id"]] = row["count"]
+        elif row["kind"] == EntryKind.ORDER_REFUND:
+            refunds[row["lot_id"]] = row["count"]
     allocated: dict[tuple[int, str], int] = {
         (row["lot_id"], row["hold__status"]): row["points"]
         for row in HoldAllocation.objects.filter(
@@ -114,6 +118,8 @@ def _lot_violations(at, id_range, available_by_lots, available_by_journal):
             )
         if expiries.get(lot_id, 0) > 1:
             yield Violation(account_id, f"{label} expiry entries", "at most 1", expiries[lot_id])
+        if refunds.get(lot_id, 0) > 1:
+            yield Violation(account_id, f"{label} refund entries", "at most 1", refunds[lot_id])
         if lot["remaining"] != buckets["available"]:
             yield Violation(
                 account_id, f"{label} remaining vs journal", buckets["available"], lot["remaining"]
@@ -135,12 +141,13 @@ def _lot_violations(at, id_range, available_by_lots, available_by_journal):
             lot["remaining"]
             + held
             + deducted
-            + sum(buckets[b] for b in ("expired", "reissued", "debited"))
+            + sum(buckets[b] for b in ("expired", "reissued", "debited", "refunded"))
         )
         if total != lot["points"]:
             yield Violation(
                 account_id,
-                f"{label} points = remaining + held + deducted + expired + reissued + debited",
+                f"{label} points = remaining + held + deducted + expired + reissued + debited"
+                " + refunded",
                 lot["points"],
                 total,
             )

@@ -66,6 +66,10 @@ class OrderNotPayable(LedgerError):
     code = "order_not_payable"
 
 
+class OrderNotRefundable(LedgerError):
+    code = "order_not_refundable"
+
+
 class WebhookRejected(LedgerError):
     """The webhook request is not a valid, signed, fresh event for an existing order."""
 

@@ -13,3 +13,24 @@ class CheckoutForm(forms.Form):
         error_messages={"invalid_choice": _("This package is no longer on sale.")},
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class BalanceAlertForm(forms.Form):
+    """The owner's low-balance threshold (0: off) and, for whoever posts it, their own opt-in."""
+
+    threshold = forms.IntegerField(
+        label=_("E-mail when available points fall below"),
+        min_value=0,
+        required=False,
+        help_text=_("0 turns the alert off."),
+    )
+    subscribed = forms.BooleanField(label=_("E-mail me too"), required=False)
+
+    def __init__(self, *args, is_owner: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if is_owner:
+            self.fields["threshold"].required = True
+            # The owner always gets the alert.
+            del self.fields["subscribed"]
+        else:
+            del self.fields["threshold"]

@@ -106,6 +106,22 @@ def record_adjustment_debits(
     )
 
 
+def record_order_refund(
+    *, lot: Lot, points: int, actor: AbstractBaseUser | None, reason: str, at: datetime
+) -> Entry:
+    """The unused points of a paid order's lot, removed because its money was refunded."""
+    return Entry.objects.create(
+        account_id=lot.account_id,
+        kind=EntryKind.ORDER_REFUND,
+        amount=points,
+        lot=lot,
+        order_id=lot.order_id,
+        actor=actor,
+        reason=reason,
+        created_at=at,
+    )
+
+
 def record_captures(
     *,
     hold: Hold,

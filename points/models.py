@@ -320,11 +320,13 @@ class EntryKind(models.TextChoices):
     REFUND = "refund", _("returned after deduction")
     REFUND_REISSUED = "refund_reissued", _("returned after deduction into a new lot")
     EXPIRE = "expire", _("expired")
+    ORDER_REFUND = "order_refund", _("refunded")
 
 
 # For each entry kind, how its amount changes the lot's buckets: available (the lot's remaining),
 # held (captured for tickets), deducted, expired, reissued (returned into a new lot after the lot
-# expired) and debited (manual negative adjustment). Lot points = the sum of the buckets.
+# expired), debited (manual negative adjustment) and refunded (unused points of a paid order whose
+# money was given back). Lot points = the sum of the buckets.
 ENTRY_EFFECTS: dict[str, dict[str, int]] = {
     EntryKind.PURCHASE: {"available": 1},
     EntryKind.GRANT: {"available": 1},
@@ -338,6 +340,7 @@ ENTRY_EFFECTS: dict[str, dict[str, int]] = {
     EntryKind.REFUND: {"deducted": -1, "available": 1},
     EntryKind.REFUND_REISSUED: {"deducted": -1, "reissued": 1},
     EntryKind.EXPIRE: {"available": -1, "expired": 1},
+    EntryKind.ORDER_REFUND: {"available": -1, "refunded": 1},
 }
 LOT_CREATING_KINDS = [
     EntryKind.PURCHASE,
@@ -425,6 +428,7 @@ class Entry(models.Model):
                         EntryKind.ADJUSTMENT_DEBIT,
                         EntryKind.EXPIRE,
                         EntryKind.RETURN_LOT,
+                        EntryKind.ORDER_REFUND,
                     ]
                 ),
                 name="entry_ticket_kinds_have_hold",
@@ -486,3 +490,35 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.event_type} {self.event_id}"
+
+
+class BalanceAlert(models.Model):
+    """An account's low-balance alert: the threshold its owner set (none: the default setting; 0:
+    off), who else opted in, and whether the e-mail went out since available points last stood
+    at or above the threshold (so one e-mail per fall)."""
+
+    account = models.OneToOneField(
+        Account,
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="balance_alert",
+        verbose_name=_("account"),
+    )
+    threshold = models.BigIntegerField(_("alert below"), null=True, blank=True)
+    below = models.BooleanField(_("alert sent"), default=False)
+    subscribers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("also e-mailed")
+    )
+
+    class Meta:
+        verbose_name = _("low-balance alert")
+        verbose_name_plural = _("low-balance alerts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold__isnull=True) | Q(threshold__gte=0),
+                name="balance_alert_threshold_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.account)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db.models import Case, F, Min, OuterRef, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Least, TruncMonth
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Account, Membership, MembershipRole
 from core.numbers import points_limit
 
-from .models import Entry, EntryKind, Hold, HoldStatus, Lot, Order, PointPackage
+from .models import BalanceAlert, Entry, EntryKind, Hold, HoldStatus, Lot, Order, PointPackage
 
 # What the customer sees as balance modifications: points that came in or went out outside the
 # work on a ticket (captures and deductions are listed with their tickets instead).
@@ -26,6 +27,7 @@ BALANCE_MODIFICATION_KINDS = [
     EntryKind.RELEASE,
     EntryKind.REFUND,
     EntryKind.EXPIRE,
+    EntryKind.ORDER_REFUND,
 ]
 
 
@@ -235,3 +237,22 @@ def statement_entries(*, account: Account) -> QuerySet[Entry]:
         .select_related("lot", "order", "hold__ticket", "actor")
         .order_by("dated_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class BalanceAlertView:
+    threshold: int
+    below: bool
+    subscribed: bool
+
+
+def balance_alert_of(*, account: Account, user) -> BalanceAlertView:
+    """The account's alert as the points page shows it to `user` (two queries at most)."""
+    alert = BalanceAlert.objects.filter(account=account).first()
+    if alert is None:
+        return BalanceAlertView(settings.HELPDESK_LOW_BALANCE_DEFAULT, False, False)
+    threshold = (
+        settings.HELPDESK_LOW_BALANCE_DEFAULT if alert.threshold is None else alert.threshold
+    )
+    subscribed = alert.subscribers.filter(pk=user.pk).exists()
+    return BalanceAlertView(threshold, alert.below, subscribed)

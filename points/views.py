@@ -16,18 +16,21 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import customer_required
+from accounts.models import MembershipRole
 from core.errors import HelpDeskError
 from core.pagination import paginate
 
 from . import selectors
 from .charts import expiry_chart
-from .forms import CheckoutForm
+from .forms import BalanceAlertForm, CheckoutForm
 from .models import EntryKind, OrderStatus, entry_available_change
 from .payments import PaymentBackend, configured_backend
 from .services import (
     OrderNotPayable,
     PaymentReferenceConflict,
     WebhookRejected,
+    balance_alert_set,
+    balance_alert_subscribe,
     order_cancel,
     order_checkout,
     webhook_receive,
@@ -81,8 +84,40 @@ def overview(request):
         ),
         "chart": expiry_chart(selectors.expiry_forecast(account=account, at=now)),
         "EntryKind": EntryKind,
+        "alert": selectors.balance_alert_of(account=account, user=request.user),
+        "is_owner": request.user.membership.role == MembershipRole.OWNER,
     }
     return render(request, "points/overview.html", context)
+
+
+@customer_required
+@require_POST
+def balance_alert(request):
+    """The low-balance alert: the owner sets the threshold, any user opts in or out."""
+    account = request.account
+    is_owner = request.user.membership.role == MembershipRole.OWNER
+    form = BalanceAlertForm(request.POST, is_owner=is_owner)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(reverse("points:overview") + "#low-balance")
+    try:
+        if is_owner:
+            balance_alert_set(
+                account=account,
+                actor=request.user,
+                threshold=form.cleaned_data["threshold"],
+                at=timezone.now(),
+            )
+        else:
+            balance_alert_subscribe(
+                account=account, user=request.user, subscribed=form.cleaned_data["subscribed"]
+            )
+    except HelpDeskError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Low-balance alert saved."))
+    return redirect(reverse("points:overview") + "#low-balance")
 
 
 class _Echo:

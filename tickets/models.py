@@ -239,6 +239,7 @@ class CostChangeKind(models.TextChoices):
     RECONSIDERED = "reconsidered", _("lowered on reconsideration")
     DEDUCTED = "deducted", _("deducted on resolution")
     RETURNED = "returned", _("returned")
+    URGENCY_COMPENSATED = "urgency_compensated", _("HotRush surcharge returned")
 
 
 class CostChange(models.Model):
@@ -271,6 +272,12 @@ class CostChange(models.Model):
                 condition=Q(new_points__gte=0)
                 & (Q(old_points__isnull=True) | Q(old_points__gte=0)),
                 name="cost_change_not_negative",
+            ),
+            # A late HotRush first response is compensated once (tickets.services.hotrush).
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=Q(kind=CostChangeKind.URGENCY_COMPENSATED),
+                name="cost_change_hotrush_compensated_once",
             ),
         ]
 

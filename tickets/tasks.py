@@ -20,3 +20,9 @@ def close_quiet_tickets() -> int:
 def erase_access_details() -> int:
     """Erase access details past their retention after close (`erase_access_details`)."""
     return services.access_details_erase_due()
+
+
+@shared_task(**JOB_OPTIONS, soft_time_limit=10 * 60, time_limit=12 * 60)
+def compensate_late_hotrush() -> int:
+    """Return the surcharge of HotRush tickets unanswered past their due time."""
+    return services.tickets_compensate_late_hotrush()

@@ -11,8 +11,10 @@ One module per family of actions; import them from here:
 - `lots`: purchases, grants, manual adjustments, and the lots' expiry dates;
 - `holds`: the points captured for a ticket (capture, change, settle, release, refund);
 - `orders`: orders of points (checkout through the payment backend, mark paid, cancel);
+- `refunds`: removing a refunded order's unused points;
 - `webhooks`: a payment provider's signed events;
 - `expiry`, `reminders`: the scheduled jobs' work;
+- `alerts`: the low-balance alert, checked after every change of available points;
 - `validation`: the checks they share (amounts, grant expiry, reasons).
 
 Every entry of the journal is written through `points.journal`. The errors are exported here
@@ -27,9 +29,16 @@ from ..errors import (
     InvalidReason,
     LedgerError,
     OrderNotPayable,
+    OrderNotRefundable,
     PaymentReferenceConflict,
     ReasonRequired,
     WebhookRejected,
+)
+from .alerts import (
+    balance_alert_check,
+    balance_alert_set,
+    balance_alert_subscribe,
+    balance_alerts_check,
 )
 from .expiry import ExpiryResult, lots_expire_due
 from .holds import hold_capture, hold_change, hold_refund, hold_release, hold_settle
@@ -47,6 +56,7 @@ from .orders import (
     order_create,
     order_mark_paid,
 )
+from .refunds import order_points_refund, refundable_points
 from .reminders import ReminderResult, lots_remind_expiring
 from .validation import JOURNAL_REASON_MAX_CHARS, validate_points
 from .webhooks import WebhookResult, webhook_receive
@@ -61,11 +71,16 @@ __all__ = [
     "InvalidReason",
     "LedgerError",
     "OrderNotPayable",
+    "OrderNotRefundable",
     "PaymentReferenceConflict",
     "ReasonRequired",
     "ReminderResult",
     "WebhookRejected",
     "WebhookResult",
+    "balance_alert_check",
+    "balance_alert_set",
+    "balance_alert_subscribe",
+    "balance_alerts_check",
     "hold_capture",
     "hold_change",
     "hold_refund",
@@ -78,10 +93,12 @@ __all__ = [
     "order_checkout",
     "order_create",
     "order_mark_paid",
+    "order_points_refund",
     "points_adjust",
     "points_grant",
     "points_purchase",
     "purchase_lot_expiry",
+    "refundable_points",
     "return_lot_expiry",
     "validate_points",
     "webhook_receive",

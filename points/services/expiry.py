@@ -23,6 +23,7 @@ from accounts.models import Account
 from .. import journal
 from ..errors import LedgerError
 from ..models import Lot
+from .alerts import balance_alerts_check
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ def _keyset(operator: str, key: tuple[datetime, int]) -> RawSQL:
 
 @transaction.atomic
 def _expire_batch(batch, *, at: datetime) -> ExpiryResult:
-    lock_accounts(Account.objects.filter(id__in=batch.values("account_id")))
+    account_ids = lock_accounts(Account.objects.filter(id__in=batch.values("account_id")))
     points = journal.record_expiries(lots=batch, at=at)
     lots = batch.update(remaining=0, expired_at=at)
+    balance_alerts_check(account_ids=account_ids, at=at)
     return ExpiryResult(lots, points)

@@ -18,6 +18,7 @@ from accounts.locks import lock_account
 from .. import journal
 from ..errors import HoldConflict, InvalidAmount
 from ..models import Hold, HoldAllocation, HoldStatus, Lot, LotKind
+from .alerts import balance_alert_check
 from .lots import create_lot, return_lot_expiry, take_from_lots
 from .validation import require_reason, validate_points
 
@@ -112,6 +113,7 @@ def _return_from_hold(
         raise HoldConflict(_("The ticket holds fewer points than asked to return."))
     Lot.objects.bulk_update(changed_lots, ["remaining"])
     HoldAllocation.objects.bulk_update(allocations, ["amount"])
+    balance_alert_check(account_id=hold.account_id, at=at)
     journal.record_returns(
         hold=hold,
         returned=returned,

@@ -19,6 +19,7 @@ from core.numbers import BIGINT_MAX
 from .. import journal
 from ..errors import InsufficientPoints, InvalidAmount, LedgerError, PaymentReferenceConflict
 from ..models import Entry, Lot, LotKind, Order
+from .alerts import balance_alert_check
 from .validation import require_reason, validate_grant_expiry, validate_points
 
 
@@ -52,7 +53,7 @@ def create_lot(
     source_lot: Lot | None = None,
 ) -> Lot:
     """A new lot of `points` (its journal entry is the caller's to record)."""
-    return Lot.objects.create(
+    lot = Lot.objects.create(
         account=account,
         kind=kind,
         points=points,
@@ -63,6 +64,8 @@ def create_lot(
         order=order,
         source_lot=source_lot,
     )
+    balance_alert_check(account_id=account.pk, at=at)  # re-arms the low-balance alert
+    return lot
 
 
 def _spendable_lots(account: Account, at: datetime) -> list[Lot]:
@@ -91,6 +94,7 @@ def take_from_lots(*, account: Account, points: int, at: datetime) -> list[tuple
         still_needed -= take
         taken.append((lot, take))
     Lot.objects.bulk_update([lot for lot, _taken in taken], ["remaining"])
+    balance_alert_check(account_id=account.pk, at=at)
     return taken
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.locks import lock_account
 from accounts.models import Account
 
+from .. import hooks
 from ..errors import LedgerError, OrderNotPayable, PaymentReferenceConflict
 from ..models import Lot, Order, OrderStatus, PointPackage
 from ..payments import backend_named, configured_backend
@@ -111,7 +112,7 @@ def order_mark_paid(
             _("Payment reference %(reference)s belongs to another order.")
             % {"reference": payment_reference}
         ) from error
-    return points_purchase(
+    lot = points_purchase(
         account=order.account,
         points=order.points,
         payment_reference=payment_reference,
@@ -119,6 +120,8 @@ def order_mark_paid(
         actor=actor,
         at=at,
     )
+    hooks.order_paid(order, lot)
+    return lot
 
 
 @transaction.atomic

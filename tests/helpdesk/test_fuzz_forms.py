@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from points.models import PointPackage
 from points.payments import PaymentBackend
-from points.services import order_create
+from points.services import order_create, order_mark_paid
 from tests.admin_support import file_ticket, funded_account
 from tests.factories import (
     PASSWORD,
@@ -242,6 +242,10 @@ def world():
     order = order_create(
         account=account, package=package, backend=PaymentBackend.MANUAL, actor=owner
     )
+    paid_order = order_create(
+        account=account, package=package, backend=PaymentBackend.MANUAL, actor=owner
+    )
+    order_mark_paid(order=paid_order, payment_reference="fuzz-paid")
     UserFactory(email="webmaster@example.com")
     return {
         "staff": staff,
@@ -256,6 +260,7 @@ def world():
         },
         "package": package,
         "order": order,
+        "paid_order": paid_order,
     }
 
 
@@ -269,6 +274,8 @@ CUSTOMER_PAGES = [
     "/communication-center/support-points/buy/",
     "/accounts/users/",
     "/accounts/password_change/",
+    "/communication-center/support-points/",
+    "/communication-center/billing/details/",
 ]
 
 STAFF_PAGES = [
@@ -283,6 +290,7 @@ STAFF_PAGES = [
     "/admin/accounts/account/{account}/change/",
     "/admin/points/order/",
     "/admin/points/order/{order}/change/",
+    "/admin/billing/receipt/refund-order/{paid_order}/",
     "/admin/points/pointpackage/add/",
     "/admin/catalog/issuecategory/add/",
     "/admin/helpdesk/user/add/",
@@ -298,7 +306,12 @@ ANONYMOUS_PAGES = [
 
 def page_url(template: str, world) -> str:
     ids = {name: ticket.pk for name, ticket in world["tickets"].items()}
-    return template.format(account=world["account"].pk, order=world["order"].pk, **ids)
+    return template.format(
+        account=world["account"].pk,
+        order=world["order"].pk,
+        paid_order=world["paid_order"].pk,
+        **ids,
+    )
 
 
 @pytest.mark.parametrize("url", CUSTOMER_PAGES)

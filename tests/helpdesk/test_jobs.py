@@ -38,6 +38,7 @@ TASKS = [
     points_tasks.remind_expiring_points,
     tickets_tasks.close_quiet_tickets,
     tickets_tasks.erase_access_details,
+    tickets_tasks.compensate_late_hotrush,
     notifications_tasks.drain_outbox,
     notifications_tasks.send_notification,
 ]
@@ -54,6 +55,7 @@ def test_the_beat_schedule_runs_each_job_at_its_period():
         "remind-expiring-points",
         "close-quiet-tickets",
         "erase-access-details",
+        "compensate-late-hotrush",
         "drain-outbox",
     }
     for job in schedule.values():
@@ -73,6 +75,7 @@ def test_the_beat_schedule_runs_each_job_at_its_period():
     assert (auto_close.minute, auto_close.hour) == ({15}, EVERY_HOUR)
 
     assert entry("drain-outbox")["schedule"] == timedelta(minutes=1)
+    assert entry("compensate-late-hotrush")["schedule"] == timedelta(minutes=1)
 
 
 def test_a_run_left_waiting_in_the_queue_past_the_next_one_is_dropped():

@@ -24,6 +24,9 @@ EVERY_EVENT = {
     "points_returned",
     "reconsideration_decided",
     "points_needed",
+    "payment_received",
+    "order_refunded",
+    "points_low",
 }
 
 

@@ -109,7 +109,7 @@ def ledger(account):
     return account.id, lot.id, hold.id, zero.id
 
 
-SUM = "points = remaining + held + deducted + expired + reissued + debited"
+SUM = "points = remaining + held + deducted + expired + reissued + debited + refunded"
 
 
 # --- Invariant 1: 0 ≤ remaining ≤ points ----------------------------------------------------------

@@ -38,7 +38,7 @@ def test_every_error_class_has_its_own_code():
     ]
     codes = [cls.code for cls in classes]
 
-    assert len(classes) == 10
+    assert len(classes) == 11
     assert len(set(codes)) == len(codes)
     assert all(code.isidentifier() and code == code.lower() for code in codes)
     assert services.LedgerError is errors.LedgerError

@@ -243,6 +243,7 @@ def test_every_kind_of_entry_has_a_writer(account, staff):
             at=AT,
         )
     journal.record_expiries(lots=Lot.objects.filter(pk=lot.pk), at=AT)
+    journal.record_order_refund(lot=lot, points=1, actor=staff, reason="r", at=AT)
 
     assert set(Entry.objects.values_list("kind", flat=True)) == set(EntryKind.values)
 

@@ -27,6 +27,7 @@ from .cost import (
 )
 from .customer import ticket_cancel, ticket_rate
 from .filing import ticket_file
+from .hotrush import tickets_compensate_late_hotrush
 from .jobs import access_details_erase_due, tickets_close_quiet
 from .quotes import ticket_accept_quote, ticket_decline_quote, ticket_set_quote
 from .reconsideration import ticket_decide_reconsideration, ticket_request_reconsideration
@@ -66,4 +67,5 @@ __all__ = [
     "ticket_set_quote",
     "ticket_wait_for_points",
     "tickets_close_quiet",
+    "tickets_compensate_late_hotrush",
 ]

@@ -17,6 +17,7 @@ from ..notifications import notify
 from ..policies import Action
 from ..rendering import RENDERER_VERSION, render_markdown
 from .common import lock_and_check, record_cost, required_reason
+from .hotrush import hotrush_compensate_if_late
 from .status import ticket_move
 
 if TYPE_CHECKING:
@@ -47,10 +48,13 @@ def ticket_set_quote(
         created_by=actor,
         created_at=at,
     )
-    if ticket.first_response_at is None:
+    first_response = ticket.first_response_at is None
+    if first_response:
         ticket.first_response_at = at
     ticket.last_activity_at = at
     ticket.save(update_fields=["first_response_at", "last_activity_at"])
+    if first_response:
+        hotrush_compensate_if_late(ticket, responded_at=at, at=at)
     notify("quote_set", ticket, quote=quote)
     return quote
 

@@ -19,6 +19,7 @@ from ..notifications import notify
 from ..policies import Action
 from ..rendering import RENDERER_VERSION, render_markdown
 from .common import checked_text, lock_and_check, message_max_chars
+from .hotrush import hotrush_compensate_if_late
 from .status import ticket_move
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def ticket_reply(
         if not internal and ticket.first_response_at is None:
             ticket.first_response_at = at
             ticket.save(update_fields=["first_response_at"])
+            hotrush_compensate_if_late(ticket, responded_at=at, at=at)
         if not internal and ticket.status == S.OPEN:
             ticket_move(ticket=ticket, to_status=S.IN_PROGRESS, actor=author, at=at)
     elif ticket.status in (S.RESOLVED, S.WAITING_FOR_CUSTOMER):

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "catalog",
     "points",
     "tickets",
+    "audit",
     "helpdesk.apps.HelpDeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -69,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Trust (issue 14): the client address the audit trail records.
+    "core.request_context.ClientAddressMiddleware",
     "helpdesk.middleware.PrivatePagesNotStoredMiddleware",
     # Last, as django-axes requires: it locks out repeated failed logins.
     "axes.middleware.AxesMiddleware",

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from accounts.locks import lock_account
 from accounts.models import Account
+from audit.models import AuditKind
+from audit.services import audit_record
 
 from ..errors import LedgerError, OrderNotPayable, PaymentReferenceConflict
 from ..models import Lot, Order, OrderStatus, PointPackage
@@ -111,7 +113,7 @@ def order_mark_paid(
             _("Payment reference %(reference)s belongs to another order.")
             % {"reference": payment_reference}
         ) from error
-    return points_purchase(
+    lot = points_purchase(
         account=order.account,
         points=order.points,
         payment_reference=payment_reference,
@@ -119,6 +121,14 @@ def order_mark_paid(
         actor=actor,
         at=at,
     )
+    if by_staff:
+        audit_record(
+            kind=AuditKind.ORDER_MARKED_PAID,
+            actor=actor,
+            target=order,
+            changes={"points": order.points, "payment_reference": payment_reference},
+        )
+    return lot
 
 
 @transaction.atomic

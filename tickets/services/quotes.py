@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditKind
+from audit.services import audit_record
 from points import services as ledger
 
 from ..models import CostChangeKind, Quote, QuoteStatus, Ticket, TicketStatus
@@ -52,6 +54,13 @@ def ticket_set_quote(
     ticket.last_activity_at = at
     ticket.save(update_fields=["first_response_at", "last_activity_at"])
     notify("quote_set", ticket, quote=quote)
+    audit_record(
+        kind=AuditKind.QUOTE_SET,
+        actor=actor,
+        target=ticket,
+        changes={"points": points},
+        reason=note,
+    )
     return quote
 
 

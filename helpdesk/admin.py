@@ -1,8 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp import admin as totp_admin
+
+from core.errors import HelpDeskError
+from security.services import two_factor_reset
 
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .models import User
@@ -55,6 +60,36 @@ class UserAdmin(AuditedChangesMixin, DjangoUserAdmin):
         ),
     ]
 
+    actions = ["reset_two_factor"]
+
+    @admin.action(
+        description=_("Reset two-factor sign-in (they set it up again)"),
+        permissions=["reset_two_factor"],
+    )
+    def reset_two_factor(self, request, queryset):
+        done = 0
+        for user in queryset:
+            try:
+                two_factor_reset(user=user, actor=request.user)
+            except HelpDeskError as error:
+                self.message_user(request, f"{user}: {error}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "Two-factor sign-in reset for %(count)d user.",
+                    "Two-factor sign-in reset for %(count)d users.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
+
+    def has_reset_two_factor_permission(self, request):
+        return request.user.has_perm("security.reset_two_factor")
+
     def user_change_password(self, request, id, form_url=""):
         before = user_snapshot(self.get_object(request, id))
         response = super().user_change_password(request, id, form_url)
@@ -64,6 +99,9 @@ class UserAdmin(AuditedChangesMixin, DjangoUserAdmin):
 
 
 admin.site.unregister(Group)
+# Authenticators are set up by their owner and removed only by the audited reset above: their
+# secrets have no business in the admin.
+admin.site.unregister(totp_admin.TOTPDevice)
 
 
 @admin.register(Group)

@@ -269,6 +269,7 @@ CUSTOMER_PAGES = [
     "/communication-center/support-points/buy/",
     "/accounts/users/",
     "/accounts/password_change/",
+    "/accounts/security/",
 ]
 
 STAFF_PAGES = [

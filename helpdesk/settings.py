@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tickets",
     "audit",
     "security",
+    "privacy",
     "helpdesk.apps.HelpDeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -187,6 +188,17 @@ OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="HelpDesk")
 OTP_TOTP_THROTTLE_FACTOR = 1
 # Device secrets never appear in the admin.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# An account's data export is offered through a link that works this many hours; then its file is
+# removed.
+PRIVACY_EXPORT_LINK_HOURS = env.int("PRIVACY_EXPORT_LINK_HOURS", default=72)
+# Message texts and attachments of tickets closed longer than this many days are erased by a daily
+# job (the tickets' numbers, costs and dates stay); 0 keeps them (the default).
+PRIVACY_TICKET_TEXT_RETENTION_DAYS = env.int("PRIVACY_TICKET_TEXT_RETENTION_DAYS", default=0)
+if PRIVACY_EXPORT_LINK_HOURS < 1 or PRIVACY_TICKET_TEXT_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(
+        "PRIVACY_EXPORT_LINK_HOURS must be positive and PRIVACY_TICKET_TEXT_RETENTION_DAYS "
+        "not negative."
+    )
 
 # --- Internationalisation ---------------------------------------------------------------------
 
@@ -429,6 +441,11 @@ CELERY_BEAT_SCHEDULE = {
     "erase-access-details": {
         "task": "tickets.tasks.erase_access_details",
         "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": _DAY - _HOUR},
+    },
+    "privacy-retention": {
+        "task": "privacy.tasks.apply_retention",
+        "schedule": crontab(hour=3, minute=45),
         "options": {"expires": _DAY - _HOUR},
     },
     "drain-outbox": {

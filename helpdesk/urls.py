@@ -11,6 +11,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("security.urls")),
+    path("accounts/privacy/", include("privacy.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

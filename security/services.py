@@ -126,6 +126,12 @@ def two_factor_reset(*, user: User, actor: User) -> None:
     )
 
 
+@transaction.atomic
+def two_factor_remove_all(*, user: User) -> int:
+    """Every second factor of `user` goes (their personal data is being erased)."""
+    return _remove_devices(user)
+
+
 def _remove_devices(user: User) -> int:
     removed, _per_model = TOTPDevice.objects.filter(user=user).delete()
     RecoveryCodes.objects.filter(user=user).delete()

@@ -17,6 +17,8 @@ CUSTOMER_PAGES = [
     "/communication-center/support-points/",
     "/communication-center/support-points/buy/",
     "/accounts/users/",
+    "/accounts/security/",
+    "/accounts/privacy/",
 ]
 STAFF_PAGES = [
     "/admin/",

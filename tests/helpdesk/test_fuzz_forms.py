@@ -270,6 +270,7 @@ CUSTOMER_PAGES = [
     "/accounts/users/",
     "/accounts/password_change/",
     "/accounts/security/",
+    "/accounts/privacy/",
 ]
 
 STAFF_PAGES = [

@@ -3,15 +3,16 @@ a signed link that expires (PRIVACY_EXPORT_LINK_HOURS); expired files are remove
 
 from __future__ import annotations
 
-import io
 import json
 import logging
+import shutil
+import tempfile
 import zipfile
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,6 +29,8 @@ from .models import DataExport, ExportStatus
 logger = logging.getLogger(__name__)
 
 LINK_SALT = "helpdesk.data-export"
+SPOOL_BYTES = 8 * 1024 * 1024
+COPY_CHUNK = 1024 * 1024
 
 
 def _iso(value) -> str | None:
@@ -135,28 +138,40 @@ def _attachment_path(ticket_id: int, attachment) -> str:
 
 
 def data_export_build(*, export_id: int) -> DataExport:
-    """Make the ZIP (idempotent: a ready export is left alone) and e-mail the link."""
+    """Make the ZIP (idempotent: a ready export is left alone) and e-mail the link. A failure
+    marks the export failed, so that the owner can ask again."""
     export = DataExport.objects.select_related("account", "requested_by").get(pk=export_id)
     if export.status != ExportStatus.PENDING:
         return export
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, document in _account_documents(export.account).items():
-            archive.writestr(name, json.dumps(document, indent=2, ensure_ascii=False))
-        for attachment in Attachment.objects.filter(
-            message__ticket__account=export.account, message__is_internal=False
-        ).select_related("message"):
-            with attachment.file.open("rb") as source:
-                archive.writestr(
-                    _attachment_path(attachment.message.ticket_id, attachment), source.read()
-                )
-    name = f"{export.account_id}-{get_random_string(32)}.zip"
-    export.file.save(name, ContentFile(buffer.getvalue()), save=False)
+    try:
+        # Spills to disk past a few megabytes: attachments are copied in chunks, never held whole.
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+            _write_zip(export.account, spool)
+            spool.seek(0)
+            name = f"{export.account_id}-{get_random_string(32)}.zip"
+            export.file.save(name, File(spool), save=False)
+    except Exception:
+        logger.exception("Data export %s failed", export.pk)
+        DataExport.objects.filter(pk=export.pk).update(status=ExportStatus.FAILED)
+        raise
     export.status = ExportStatus.READY
     export.ready_at = timezone.now()
     export.save(update_fields=["file", "status", "ready_at"])
     _send_link(export)
     return export
+
+
+def _write_zip(account: Account, target) -> None:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, document in _account_documents(account).items():
+            archive.writestr(name, json.dumps(document, indent=2, ensure_ascii=False))
+        attachments = Attachment.objects.filter(
+            message__ticket__account=account, message__is_internal=False
+        ).select_related("message")
+        for attachment in attachments.iterator(chunk_size=500):
+            path = _attachment_path(attachment.message.ticket_id, attachment)
+            with attachment.file.open("rb") as source, archive.open(path, "w") as copy:
+                shutil.copyfileobj(source, copy, COPY_CHUNK)
 
 
 def data_export_link(export: DataExport) -> str:

@@ -2,9 +2,13 @@
 in the admin, and third-party apps are labelled in plain words."""
 
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import BoundedDateHierarchyMixin
+from security.two_factor import staff_two_factor_required
 from tickets.admin_dashboard import dashboard_sections
 
 from .forms import AdminLoginForm
@@ -38,6 +42,21 @@ class HelpDeskAdminSite(admin.AdminSite):
             admin_class = type(admin_class.__name__, (BoundedDateHierarchyMixin, admin_class), {})
         super().register(model_or_iterable, admin_class, **options)
 
+    def has_permission(self, request):
+        """Staff need their second factor as well as the password (every admin page, custom views
+        included, asks this through `admin_view`)."""
+        return super().has_permission(request) and (
+            not staff_two_factor_required() or _verified(request.user)
+        )
+
+    def login(self, request, extra_context=None):
+        """Staff who gave the password but not yet the code go to the code."""
+        user = request.user
+        if user.is_active and user.is_staff and not self.has_permission(request):
+            next_url = request.GET.get("next") or reverse("admin:index")
+            return redirect(f"{reverse('two_factor_verify')}?{urlencode({'next': next_url})}")
+        return super().login(request, extra_context)
+
     def index(self, request, extra_context=None):
         context = {"dashboard": dashboard_sections(request), **(extra_context or {})}
         return super().index(request, context)
@@ -51,3 +70,8 @@ class HelpDeskAdminSite(admin.AdminSite):
                     model["name"] = models.get(model["object_name"], model["name"])
                 app["models"].sort(key=lambda model: str(model["name"]))
         return sorted(app_list, key=lambda app: str(app["name"]).lower())
+
+
+def _verified(user) -> bool:
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "points",
     "tickets",
     "billing",
+    "audit",
+    "security",
+    "privacy",
     "helpdesk.apps.HelpDeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -58,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +76,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Trust (issue 14): the client address the audit trail records; the second factor after the
+    # password (django-otp), and the record of signed-in sessions.
+    "core.request_context.ClientAddressMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "security.middleware.SecondFactorMiddleware",
+    "security.middleware.SessionActivityMiddleware",
     "helpdesk.middleware.PrivatePagesNotStoredMiddleware",
     # Last, as django-axes requires: it locks out repeated failed logins.
     "axes.middleware.AxesMiddleware",
@@ -164,6 +175,32 @@ ACCOUNT_EMAIL_LIMIT_PER_IP = env.int("ACCOUNT_EMAIL_LIMIT_PER_IP", default=20)
 ACCOUNT_EMAIL_LIMIT_MINUTES = env.int("ACCOUNT_EMAIL_LIMIT_MINUTES", default=60)
 # A sign-up link finishes the sign-up within this many hours.
 ACCOUNT_SIGNUP_LINK_HOURS = env.int("ACCOUNT_SIGNUP_LINK_HOURS", default=24)
+
+# --- Trust (issue 14): two-factor sign-in, audit trail -----------------------------------------
+
+# Staff sign in with a code from an authenticator app after the password. Only with DEBUG on (the
+# embedded demo) may it be turned off.
+STAFF_TWO_FACTOR_REQUIRED = env.bool("STAFF_TWO_FACTOR_REQUIRED", default=True)
+if not STAFF_TWO_FACTOR_REQUIRED and not DEBUG:
+    raise ImproperlyConfigured("STAFF_TWO_FACTOR_REQUIRED=false is refused outside DEBUG.")
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="HelpDesk")
+# Each wrong code doubles the wait before the next one is checked (django-otp's throttling), on
+# top of the login lock-out the wrong codes count toward.
+OTP_TOTP_THROTTLE_FACTOR = 1
+# Device secrets never appear in the admin.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# An account's data export is offered through a link that works this many hours; then its file is
+# removed.
+PRIVACY_EXPORT_LINK_HOURS = env.int("PRIVACY_EXPORT_LINK_HOURS", default=72)
+# Message texts and attachments of tickets closed longer than this many days are erased by a daily
+# job (the tickets' numbers, costs and dates stay); 0 keeps them (the default).
+PRIVACY_TICKET_TEXT_RETENTION_DAYS = env.int("PRIVACY_TICKET_TEXT_RETENTION_DAYS", default=0)
+if PRIVACY_EXPORT_LINK_HOURS < 1 or PRIVACY_TICKET_TEXT_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(
+        "PRIVACY_EXPORT_LINK_HOURS must be positive and PRIVACY_TICKET_TEXT_RETENTION_DAYS "
+        "not negative."
+    )
 
 # --- Internationalisation ---------------------------------------------------------------------
 
@@ -413,6 +450,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.compensate_late_hotrush",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
+    "privacy-retention": {
+        "task": "privacy.tasks.apply_retention",
+        "schedule": crontab(hour=3, minute=45),
+        "options": {"expires": _DAY - _HOUR},
     },
     "drain-outbox": {
         "task": "notifications.tasks.drain_outbox",

@@ -10,6 +10,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include("security.urls")),
+    path("accounts/privacy/", include("privacy.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -1,12 +1,11 @@
 """Communication center → Technical support points: the statement, buying points, orders, and the
 payment provider's webhook."""
 
-import csv
 import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import customer_required
 from accounts.models import MembershipRole
+from core.csv_export import csv_response, csv_text
 from core.errors import HelpDeskError
 from core.pagination import paginate
 
@@ -120,18 +120,6 @@ def balance_alert(request):
     return redirect(reverse("points:overview") + "#low-balance")
 
 
-class _Echo:
-    """A file-like object whose write() hands the CSV line back (for streaming)."""
-
-    def write(self, value):
-        return value
-
-
-def _csv_text(value: str) -> str:
-    """Keep spreadsheet programs from running text as a formula (CSV injection)."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @customer_required
 @require_GET
 def export(request):
@@ -164,20 +152,14 @@ def export(request):
                 entry.get_kind_display(),
                 entry.amount,
                 entry_available_change(entry.kind, entry.amount),
-                f"#{ticket.pk} {_csv_text(ticket.subject)}" if ticket else "",
+                f"#{ticket.pk} {csv_text(ticket.subject)}" if ticket else "",
                 f"#{entry.order_id}" if entry.order_id else "",
                 f"#{entry.lot_id}",
                 timezone.localtime(entry.lot.expires_at, zone).date().isoformat(),
-                _csv_text(entry.reason),
+                csv_text(entry.reason),
             ]
 
-    writer = csv.writer(_Echo())
-    filename = f"support-points-{timezone.localdate():%Y-%m-%d}.csv"
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows()), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(rows(), filename=f"support-points-{timezone.localdate():%Y-%m-%d}.csv")
 
 
 @customer_required

@@ -114,3 +114,24 @@ def empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def staff_second_factor_given(request, monkeypatch):
+    """`client.force_login(staff)` also gives the second factor, as if the code had been typed:
+    admin tests stay about the admin. Tests of the second factor itself opt out with
+    `@pytest.mark.second_factor_unverified` (or log in through the forms)."""
+    if request.node.get_closest_marker("second_factor_unverified"):
+        return
+    from django.test import Client
+
+    from tests.second_factor import mark_second_factor_given
+
+    force_login = Client.force_login
+
+    def force_login_with_second_factor(self, user, backend=None):
+        force_login(self, user, backend)
+        if user.is_staff:
+            mark_second_factor_given(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login_with_second_factor)

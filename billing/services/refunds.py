@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditKind
+from audit.services import audit_record
 from core.errors import HelpDeskError
 from notifications.outbox import notify
 from points.models import Lot, Order
@@ -87,6 +89,20 @@ def order_refund(
         reason=reason.strip(),
         issued_by=actor,
         **document_parties(receipt.account_id),
+    )
+    audit_record(
+        kind=AuditKind.REFUND,
+        actor=actor,
+        target=note,
+        changes={
+            "order": order.pk,
+            "receipt": receipt.number,
+            "credit_note": note.number,
+            "points": points,
+            "amount": str(note.gross),
+            "currency": note.currency,
+        },
+        reason=note.reason,
     )
     notify("order_refunded", note)
     return note

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from accounts.locks import lock_account
 from accounts.models import Account
+from audit.models import AuditKind
+from audit.services import audit_record
 from core.numbers import BIGINT_MAX
 
 from .. import journal
@@ -182,6 +184,13 @@ def points_grant(
         account=account, kind=LotKind.GRANT, points=points, at=at, expires_at=expires_at
     )
     journal.record_grant(lot=lot, actor=actor, reason=reason)
+    audit_record(
+        kind=AuditKind.POINTS_GRANTED,
+        actor=actor,
+        target=lot,
+        changes={"points": points, "expires_at": expires_at.isoformat()},
+        reason=reason,
+    )
     return lot
 
 
@@ -201,6 +210,14 @@ def points_adjust(
     reason = require_reason(reason)
     account = lock_account(account.pk)
     at = at or timezone.now()
+    audit_record(
+        kind=AuditKind.POINTS_ADJUSTED,
+        actor=actor,
+        target=account,
+        account_id=account.pk,
+        changes={"points": points},
+        reason=reason,
+    )
     if points > 0:
         lot = create_lot(
             account=account,

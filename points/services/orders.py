@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from accounts.locks import lock_account
 from accounts.models import Account
+from audit.models import AuditKind
+from audit.services import audit_record
 
 from .. import hooks
 from ..errors import LedgerError, OrderNotPayable, PaymentReferenceConflict
@@ -121,6 +123,13 @@ def order_mark_paid(
         at=at,
     )
     hooks.order_paid(order, lot)
+    if by_staff:
+        audit_record(
+            kind=AuditKind.ORDER_MARKED_PAID,
+            actor=actor,
+            target=order,
+            changes={"points": order.points, "payment_reference": payment_reference},
+        )
     return lot
 
 

@@ -39,8 +39,13 @@ ROWS = {
 
 def main() -> None:
     executor = MigrationExecutor(connection)
+    graph = executor.loader.graph
+    # Apps newer than the move (their migrations need the accounts app) come with the upgrade.
     targets = [
-        node for node in executor.loader.graph.leaf_nodes() if node[0] not in {"accounts", *BEFORE}
+        node
+        for node in graph.leaf_nodes()
+        if node[0] not in {"accounts", *BEFORE}
+        and not any(app == "accounts" for app, _name in graph.forwards_plan(node))
     ] + list(BEFORE.items())
     executor.migrate(targets)
     old = executor.loader.project_state(targets).apps

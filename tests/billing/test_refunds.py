@@ -14,6 +14,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent, AuditKind
 from billing.documents import credit_note_pdf
 from billing.models import CreditNote
 from billing.services import order_refund, order_refund_bound
@@ -42,6 +43,25 @@ def test_a_refund_of_an_unused_order_returns_everything(account, staff):
     [entry] = Entry.objects.filter(kind=EntryKind.ORDER_REFUND)
     assert (entry.amount, entry.order_id, entry.reason) == (100, receipt.order_id, note.reason)
     assert_ledger_consistent()
+
+
+def test_a_refund_is_in_the_audit_trail(account, staff):
+    receipt = paid_order(account, points=100, price="120.00").receipt
+    note = order_refund(receipt=receipt, reason="Customer changed plans", actor=staff)
+    event = AuditEvent.objects.get(kind=AuditKind.REFUND)
+    assert (event.actor_id, event.account_id, event.reason) == (
+        staff.pk,
+        account.pk,
+        "Customer changed plans",
+    )
+    assert event.changes == {
+        "order": receipt.order_id,
+        "receipt": receipt.number,
+        "credit_note": note.number,
+        "points": 100,
+        "amount": "120.00",
+        "currency": "USD",
+    }
 
 
 def test_points_captured_or_deducted_stay_and_the_money_is_proportional(account, staff):

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from points.models import PointPackage
 from tests.admin_support import file_ticket, funded_account, support_staff_user
 from tests.factories import PASSWORD, account_owner
+from tests.second_factor import pass_second_factor
 
 CUSTOMER_PAGES = [
     "/support/pricing/",
@@ -16,6 +17,8 @@ CUSTOMER_PAGES = [
     "/communication-center/support-points/",
     "/communication-center/support-points/buy/",
     "/accounts/users/",
+    "/accounts/security/",
+    "/accounts/privacy/",
 ]
 STAFF_PAGES = [
     "/admin/",
@@ -71,6 +74,7 @@ def test_no_page_violates_the_content_security_policy(page, browser, live_server
     staff_violations = watch_policy_violations(staff_page)
     staff_page.set_default_timeout(10_000)
     log_in(staff_page, staff.email, "/admin/login/")
+    pass_second_factor(staff_page, staff)
     for url in STAFF_PAGES:
         response = staff_page.goto(url.format(**ids))
         assert response.status in (200, 403), url

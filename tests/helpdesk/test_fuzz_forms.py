@@ -276,6 +276,8 @@ CUSTOMER_PAGES = [
     "/accounts/password_change/",
     "/communication-center/support-points/",
     "/communication-center/billing/details/",
+    "/accounts/security/",
+    "/accounts/privacy/",
 ]
 
 STAFF_PAGES = [

@@ -56,6 +56,7 @@ def test_the_beat_schedule_runs_each_job_at_its_period():
         "close-quiet-tickets",
         "erase-access-details",
         "compensate-late-hotrush",
+        "privacy-retention",
         "drain-outbox",
     }
     for job in schedule.values():
@@ -65,7 +66,7 @@ def test_the_beat_schedule_runs_each_job_at_its_period():
     assert isinstance(hourly_expiry, crontab)
     assert (hourly_expiry.minute, hourly_expiry.hour) == ({5}, EVERY_HOUR)
 
-    for name in ("remind-expiring-points", "erase-access-details"):
+    for name in ("remind-expiring-points", "erase-access-details", "privacy-retention"):
         daily = entry(name)["schedule"]
         assert isinstance(daily, crontab)
         assert len(daily.minute) == len(daily.hour) == 1, f"{name} runs once a day"

@@ -8,9 +8,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from helpdesk.models import User
 from tests.admin_support import file_ticket, funded_account, support_staff_user
 from tests.conftest import ARTIFACTS
 from tests.factories import PASSWORD, IssueCategoryFactory, UserFactory
+from tests.second_factor import pass_second_factor
 from tickets.models import Ticket
 from tickets.services import ticket_assign, ticket_reply
 
@@ -69,6 +71,7 @@ def test_staff_change_the_cost_and_the_customer_sees_it_with_the_reason(
     page.get_by_label("E-mail address").fill("sam@helpdesk.example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    pass_second_factor(page, staff)
     expect(page.get_by_role("link", name="Tickets", exact=True).first).to_be_visible()
 
     page.goto("/admin/tickets/ticket/")
@@ -127,6 +130,7 @@ def log_in(page, email):
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    pass_second_factor(page, User.objects.get(email=email))
 
 
 @pytest.mark.browser

@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditKind
+from audit.services import audit_record
 from core.text import REASON_MAX_CHARS
 
 from ..models import AccessDetails, AccessDetailsView, Ticket
@@ -71,4 +73,5 @@ def access_details_reveal(*, ticket: Ticket, viewer: User) -> dict[str, str] | N
     AccessDetailsView.objects.create(
         access_details=details, viewed_by=viewer, viewed_at=timezone.now()
     )
+    audit_record(kind=AuditKind.ACCESS_DETAILS_VIEWED, actor=viewer, target=ticket)
     return json.loads(_access_cipher().decrypt(bytes(details.ciphertext)))

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditKind
+from audit.services import audit_record
 from points import services as ledger
 from points.models import HoldStatus
 from points.selectors import points_available
@@ -84,7 +86,7 @@ def ticket_change_cost(
             _("The ticket already costs %(points)s points.") % {"points": points},
             code="cost_unchanged",
         )
-    return change_held_cost(
+    change = change_held_cost(
         ticket,
         kind=CostChangeKind.CHANGED,
         old=old,
@@ -94,6 +96,14 @@ def ticket_change_cost(
         at=at,
         outside_bounds=outside,
     )
+    audit_record(
+        kind=AuditKind.COST_CHANGED,
+        actor=actor,
+        target=ticket,
+        changes={"points": [old, points], "outside_bounds": outside},
+        reason=reason,
+    )
+    return change
 
 
 @transaction.atomic
@@ -162,6 +172,13 @@ def ticket_log_time(
         actor=actor,
         at=at,
     )
+    audit_record(
+        kind=AuditKind.TIME_LOGGED,
+        actor=actor,
+        target=ticket,
+        changes={"minutes": minutes, "points": [old, cost]},
+        reason=note,
+    )
     return log
 
 
@@ -197,4 +214,11 @@ def ticket_remove_urgency(
     if by_staff:
         # The customer who dropped it knows; staff's removal is told (None: nothing was held).
         notify("cost_changed", ticket, cost_change=change)
+        audit_record(
+            kind=AuditKind.URGENCY_REMOVED,
+            actor=actor,
+            target=ticket,
+            changes={"points": [change.old_points, change.new_points]} if change else {},
+            reason=reason,
+        )
     return ticket

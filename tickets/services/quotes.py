@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditKind
+from audit.services import audit_record
 from points import services as ledger
 
 from ..models import CostChangeKind, Quote, QuoteStatus, Ticket, TicketStatus
@@ -56,6 +58,13 @@ def ticket_set_quote(
     if first_response:
         hotrush_compensate_if_late(ticket, responded_at=at, at=at)
     notify("quote_set", ticket, quote=quote)
+    audit_record(
+        kind=AuditKind.QUOTE_SET,
+        actor=actor,
+        target=ticket,
+        changes={"points": points},
+        reason=note,
+    )
     return quote
 
 

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditKind
+from audit.services import audit_record
 from core.text import REASON_MAX_CHARS
 from points import services as ledger
 from points.models import HoldStatus
@@ -101,4 +103,11 @@ def ticket_decide_reconsideration(
     ticket.last_activity_at = at
     ticket.save(update_fields=["last_activity_at"])
     notify("reconsideration_decided", ticket, request=reconsideration)
+    audit_record(
+        kind=AuditKind.RECONSIDERATION_DECIDED,
+        actor=actor,
+        target=ticket,
+        changes={"decision": reconsideration.status, "points": new_points},
+        reason=reason,
+    )
     return reconsideration

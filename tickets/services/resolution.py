@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditKind
+from audit.services import audit_record
 from core.text import REASON_MAX_CHARS
 from points import services as ledger
 from points.models import HoldStatus
@@ -64,6 +66,13 @@ def ticket_resolve(
     ticket.last_activity_at = at
     ticket.save(update_fields=["outcome", "last_activity_at"])
     notify("ticket_resolved", ticket)
+    audit_record(
+        kind=AuditKind.TICKET_RESOLVED,
+        actor=actor,
+        target=ticket,
+        changes={"points_deducted": hold.amount},
+        reason=reason,
+    )
     return ticket
 
 
@@ -105,4 +114,11 @@ def ticket_mark_software_bug(
         decided_at=at,
     )
     notify("points_returned", ticket, points=returned)
+    audit_record(
+        kind=AuditKind.SOFTWARE_BUG,
+        actor=actor,
+        target=ticket,
+        changes={"points_returned": returned},
+        reason=reason,
+    )
     return ticket

@@ -450,6 +450,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.compensate_late_hotrush",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
+    },
     "privacy-retention": {
         "task": "privacy.tasks.apply_retention",
         "schedule": crontab(hour=3, minute=45),

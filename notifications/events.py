@@ -29,6 +29,9 @@ class Event:
     name: str
     recipients: RecipientsFinder
     context: ContextBuilder = unchanged_context
+    # Set for e-mails about a subject that can be answered by e-mail: its tag in the reply address
+    # (`notifications.envelope`), e.g. "t" for tickets.
+    reply_tag: str = ""
 
 
 _events: dict[str, Event] = {}
@@ -39,12 +42,16 @@ class UnknownEvent(ValueError):
 
 
 def register(
-    name: str, *, recipients: RecipientsFinder, context: ContextBuilder = unchanged_context
+    name: str,
+    *,
+    recipients: RecipientsFinder,
+    context: ContextBuilder = unchanged_context,
+    reply_tag: str = "",
 ) -> Event:
     """Register an e-mail event (once, from the registering app's `ready()`)."""
     if name in _events:
         raise ValueError(f"The notification event {name!r} is already registered.")
-    event = _events[name] = Event(name, recipients, context)
+    event = _events[name] = Event(name, recipients, context, reply_tag)
     return event
 
 

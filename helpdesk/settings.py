@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "catalog",
     "points",
     "tickets",
+    "mail",
     "helpdesk.apps.HelpDeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",

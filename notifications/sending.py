@@ -159,3 +159,33 @@ def notifications_send_due(*, at: datetime | None = None, limit: int = 1000) -> 
         .values_list("id", flat=True)[:limit]
     )
     return sum(notification_send(notification_id=pk) for pk in due)
+
+
+# The most failed recipients one notification records (a bounce names one or a few).
+MAX_FAILED_RECIPIENTS = 50
+
+
+@transaction.atomic
+def notification_mark_undeliverable(
+    *, notification_id: int, address: str, status: str, at: datetime | None = None
+) -> bool:
+    """Record that the e-mail could not be delivered to `address` (a delivery-status report).
+
+    Only a recipient it was sent to is recorded, once; False when nothing was recorded.
+    """
+    notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+    address = address.strip().lower()
+    if notification is None or address not in [r.lower() for r in notification.recipients]:
+        return False
+    failed = notification.failed_recipients
+    if any(entry["address"] == address for entry in failed) or len(failed) >= MAX_FAILED_RECIPIENTS:
+        return False
+    at = at or timezone.now()
+    notification.failed_recipients = [
+        *failed,
+        {"address": address, "status": status[:20], "at": at.isoformat()},
+    ]
+    notification.last_error = f"Undeliverable to {address} ({status[:20]})"[:2000]
+    notification.save(update_fields=["failed_recipients", "last_error"])
+    logger.warning("Notification %s bounced for %s (%s)", notification.pk, address, status)
+    return True

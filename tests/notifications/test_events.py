@@ -24,6 +24,10 @@ EVERY_EVENT = {
     "points_returned",
     "reconsideration_decided",
     "points_needed",
+    "mail_ticket_opened",
+    "mail_not_posted",
+    "mail_attachments_refused",
+    "mail_unknown_sender",
 }
 
 

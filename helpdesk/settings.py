@@ -448,3 +448,9 @@ HELPDESK_MAIL_INBOUND_SECRET = env("HELPDESK_MAIL_INBOUND_SECRET", default="")
 HELPDESK_MAIL_INBOUND_TOLERANCE_SECONDS = env.int(
     "HELPDESK_MAIL_INBOUND_TOLERANCE_SECONDS", default=300
 )
+HELPDESK_MAIL_POLL_SECONDS = env.int("HELPDESK_MAIL_POLL_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["poll-mail"] = {
+    "task": "mail.tasks.poll_mail",
+    "schedule": timedelta(seconds=HELPDESK_MAIL_POLL_SECONDS),
+    "options": {"expires": max(HELPDESK_MAIL_POLL_SECONDS - 5, 5)},
+}

@@ -63,12 +63,18 @@ def _claim(key: str, **fields) -> InboundEmail | None:
 
 
 @transaction.atomic
-def inbound_ingest(*, raw: bytes, source: str, at: datetime | None = None) -> Ingested:
-    """Record and route one raw e-mail; idempotent on its Message-ID (or its bytes' digest)."""
+def inbound_ingest(
+    *, raw: bytes, source: str, size: int | None = None, at: datetime | None = None
+) -> Ingested:
+    """Record and route one raw e-mail; idempotent on its Message-ID (or its bytes' digest).
+
+    `size` is the e-mail's whole size when `raw` is only its head (a mailbox does not hand over
+    an e-mail over the limit).
+    """
     if source not in InboundSource.values:
         raise ValueError(f"Unknown source {source!r}")
     at = at or timezone.now()
-    size = len(raw)
+    size = max(size or 0, len(raw))
     common = {"source": source, "received_at": at, "raw_size": size}
     if size > settings.HELPDESK_MAIL_MAX_BYTES:
         message_id, sender, subject = _oversized_headers(raw)

@@ -28,5 +28,6 @@ urlpatterns = [
     path("support/", include(([path("pricing/", views.pricing, name="pricing")], "catalog"))),
     path("tickets/", include("tickets.urls")),
     path("communication-center/support-points/", include("points.urls")),
+    path("mail/", include("mail.urls")),
     path("admin/", admin.site.urls),
 ]

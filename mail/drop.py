@@ -19,9 +19,10 @@ logger = logging.getLogger(__name__)
 def drop_folder_poll(*, limit: int = 200) -> PollResult:
     """Take in the .eml files waiting in the drop folder (oldest first, at most `limit`)."""
     result = PollResult()
-    incoming = Path(settings.HELPDESK_MAIL_DROP_DIR)
-    if not settings.HELPDESK_MAIL_DROP_DIR or not incoming.is_dir():
+    if not settings.HELPDESK_MAIL_DROP_DIR:
         return result
+    incoming = Path(settings.HELPDESK_MAIL_DROP_DIR)
+    incoming.mkdir(parents=True, exist_ok=True)
     targets = {
         InboundStatus.ACCEPTED: incoming.parent / "processed",
         InboundStatus.REJECTED: incoming.parent / "rejected",

@@ -22,27 +22,41 @@ from notifications.envelope import REPLY_MARKER
 
 # Where mail clients start the quoted message in HTML: Gmail, Thunderbird, Apple Mail, Outlook
 # (desktop and web), Yahoo.
+# Attributes are searched at most 300 characters into a tag, so that the search stays linear.
 HTML_QUOTE_STARTS = re.compile(
-    r"<div[^>]*class=[\"']?gmail_quote|<div[^>]*class=[\"']?moz-cite-prefix"
-    r"|<blockquote[^>]*type=[\"']?cite|<div[^>]*id=[\"']?(?:divRplyFwdMsg|appendonsend)"
-    r"|<div[^>]*id=[\"']?(?:ydp[0-9a-f]*)?yahoo_quoted|<hr[^>]*id=[\"']?stopSpelling",
+    r"<div[^<>]{0,300}class=[\"']?gmail_quote|<div[^<>]{0,300}class=[\"']?moz-cite-prefix"
+    r"|<blockquote[^<>]{0,300}type=[\"']?cite"
+    r"|<div[^<>]{0,300}id=[\"']?(?:divRplyFwdMsg|appendonsend)"
+    r"|<div[^<>]{0,300}(?:id|class)=[\"']?(?:ydp[0-9a-f]*)?yahoo_quoted"
+    r"|<hr[^<>]{0,300}id=[\"']?stopSpelling",
     re.IGNORECASE,
 )
 BLOCK_END = re.compile(
     r"<br\s*/?>|</(?:p|div|li|tr|h[1-6]|blockquote|pre|table)\s*>", re.IGNORECASE
 )
-SCRIPT_OR_STYLE = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# Elements whose content is not text to keep.
+NOT_TEXT = {"script", "style", "head", "title", "template"}
 TAG = re.compile(r"<[^<>]*>")
 # Past this many open tags the sanitizer slows down (quadratic in depth): strip them instead.
 MAX_TAGS_FOR_SANITIZER = 20_000
+# The most of an e-mail's HTML and text that is read (a message keeps far less, see
+# HELPDESK_MESSAGE_MAX_CHARS): cutting quotes costs time linear in what is read.
+MAX_HTML_CHARS = 2_000_000
+MAX_TEXT_CHARS = 200_000
+# mail-parser-reply's patterns take superlinear time on long lines (a line of "On On On …"):
+# it reads texts up to this size whose lines are all this short; the rest is cut by the
+# patterns here alone, which are linear.
+LIBRARY_MAX_CHARS = 20_000
+LIBRARY_MAX_LINE_CHARS = 500
 # An attribution line left behind: "On <date>, <someone> wrote:" and its translations.
-# Either the words ("On … wrote:", "Am … schrieb:", "Le … a écrit :"…) or Gmail's wordless form
-# ("Пн, 3 нояб. 2026 г. в 10:00, Name <address>:"): a date, an address in brackets, a colon.
+# Either the words ("On … wrote:", "Am … schrieb:", "Le … a écrit :"…) or a date, an address in
+# brackets and a colon after at most a few words (Gmail's "Пн, 3 нояб. 2026 г. в 10:00, Name
+# <address>:", Apple Mail's "2 ноября 2026 г., в 9:00, Name <address> написал(а):").
 ATTRIBUTION = re.compile(
     r"^\s*(?:on|am|le|el|il|op|em|den|dne|w dniu|в)\b.{0,300}"
     r"(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef|escreveu|skrev|napsal|napisał|"
     r"написал|написала|пишет)\s*:?\s*$"
-    r"|^.{0,200}\d.{0,200}<[^<>@\s]+@[^<>\s]+>\s*:\s*$",
+    r"|^.{0,200}\d.{0,200}<[^<>@\s]+@[^<>\s]+>[^<>:]{0,40}:\s*$",
     re.IGNORECASE,
 )
 SIGNATURE_START = re.compile(
@@ -55,16 +69,17 @@ _parser = EmailReplyParser(languages=list(MAIL_LANGUAGES))
 
 def html_to_text(markup: str) -> str:
     """The text of an HTML e-mail, without its quoted history, tags, scripts and styles."""
+    markup = markup[:MAX_HTML_CHARS]
     quote = HTML_QUOTE_STARTS.search(markup)
     if quote:
         markup = markup[: quote.start()]
-    markup = SCRIPT_OR_STYLE.sub("", markup)
     markup = BLOCK_END.sub("\n", markup)
     if markup.count("<") > MAX_TAGS_FOR_SANITIZER:
         text = TAG.sub("", markup)
     else:
-        # The sanitizer with nothing allowed: every tag and comment is gone, the text escaped.
-        text = nh3.clean(markup, tags=set(), attributes={})
+        # The sanitizer with nothing allowed: every tag and comment is gone (scripts and styles
+        # with their content), the text escaped.
+        text = nh3.clean(markup, tags=set(), clean_content_tags=NOT_TEXT, attributes={})
     lines = [" ".join(line.split()) for line in html.unescape(text).split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
@@ -93,13 +108,17 @@ def _without_quotes_and_signature(text: str) -> str:
 
 def reply_text(text: str) -> str:
     """What the sender wrote, without the history they quoted or their signature."""
-    text = normalize_newlines(text or "").replace("\u00a0", " ")
+    text = normalize_newlines((text or "")[:MAX_TEXT_CHARS]).replace("\u00a0", " ")
     # Nothing above the marker: a bottom-posted reply, below the quote.
     text = _before_marker(text) or text
-    try:
-        latest = _parser.parse_reply(text) or ""
-    except Exception:  # the library failing on odd input must not lose the message
-        latest = text
+    latest = text
+    if len(text) <= LIBRARY_MAX_CHARS and all(
+        len(line) <= LIBRARY_MAX_LINE_CHARS for line in text.split("\n")
+    ):
+        try:
+            latest = _parser.parse_reply(text) or ""
+        except Exception:  # the library failing on odd input must not lose the message
+            latest = text
     reply = _without_quotes_and_signature(latest)
     if not reply:
         # A bottom-posted reply: the library cut at the attribution line above the quote.

@@ -2,9 +2,11 @@
 e-mail, and the admin's read-only record of every e-mail received."""
 
 import io
+import subprocess
 import threading
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -12,9 +14,10 @@ from django.urls import reverse
 from mail.models import InboundEmail, InboundSource, InboundStatus
 from mail.services import inbound_ingest
 from tests.factories import StaffUserFactory
+from tests.processes import PROJECT_ROOT, PYTHON, database_url_of_this_test, process_env
 from tickets.models import Message
 
-from .support import corpus, new_message_id, ticket_address
+from .support import SUPPORT, corpus, new_message_id, ticket_address
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +131,32 @@ def test_the_answers_go_to_the_sender_and_say_what_to_do(account, owner, mailout
     assert unknown.to == ["someone@new.example"]
     assert "/accounts/signup/" in unknown.body
     assert unknown.reply_to == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_pipe_as_an_mta_runs_it_records_the_email_or_asks_to_try_again(ticket, owner):
+    """A real `manage.py receive_email` process, as Postfix's pipe runs it."""
+    raw = corpus("gmail_reply.eml", FROM=owner.email, TO=ticket_address(ticket, owner))
+    command = [PYTHON, str(PROJECT_ROOT / "manage.py"), "receive_email"]
+    env = process_env(
+        DATABASE_URL=database_url_of_this_test(),
+        HELPDESK_MAIL_SUPPORT_ADDRESS=SUPPORT,
+        SECRET_KEY=settings.SECRET_KEY,
+        CELERY_BROKER_URL="memory://",
+    )
+
+    taken = subprocess.run(command, input=raw, env=env, capture_output=True, timeout=120)
+    down = subprocess.run(
+        command,
+        input=raw,
+        env={**env, "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere"},
+        capture_output=True,
+        timeout=120,
+    )
+
+    assert taken.returncode == 0, taken.stderr.decode()[-2000:]
+    # Logs go to standard output too (LOG_FORMAT): the command's own line comes last.
+    assert taken.stdout.decode().splitlines()[-1].startswith("received: accepted (reply)")
+    assert Message.objects.filter(ticket=ticket).last().body.startswith("Thanks")
+    assert down.returncode == 75, "EX_TEMPFAIL: the MTA keeps the e-mail and retries"
+    assert b"try again later" in down.stderr

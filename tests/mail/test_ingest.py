@@ -285,3 +285,53 @@ def test_malformed_mail_is_rejected_and_recorded(raw):
     inbound = ingest(raw)
     assert inbound.status == InboundStatus.REJECTED
     assert inbound.outcome in ("malformed", "unknown_sender")
+
+
+def test_staff_without_the_permission_to_reply_cannot_reply_by_email(ticket):
+    from tests.factories import StaffUserFactory
+
+    bystander = StaffUserFactory(email="intern@helpdesk.example.com")
+    inbound = ingest(reply_from(bystander, ticket))
+    assert (inbound.status, inbound.outcome) == (InboundStatus.REJECTED, "sender_mismatch")
+
+
+def test_too_many_attachments_keep_the_first_and_name_the_others(ticket, owner, settings):
+    from email.message import EmailMessage
+
+    settings.HELPDESK_ATTACHMENT_MAX_COUNT = 2
+    message = EmailMessage()
+    message["From"] = owner.email
+    message["To"] = ticket_address(ticket, owner)
+    message["Message-ID"] = new_message_id()
+    message.set_content("Three logs attached.")
+    for number in range(3):
+        message.add_attachment(
+            b"log line\n", maintype="text", subtype="plain", filename=f"log{number}.txt"
+        )
+
+    inbound = ingest(message.as_bytes())
+
+    assert inbound.outcome == "reply"
+    assert [a.name for a in inbound.message.attachments.all()] == ["log0.txt", "log1.txt"]
+    [refused] = answers("mail_attachments_refused")
+    assert "log2.txt" in refused.context["refusals"][0]
+
+
+def test_a_message_of_thousands_of_parts_is_refused_as_malformed(owner):
+    parts = b"".join(
+        b"--b\nContent-Type: application/pdf\nContent-Disposition: attachment; "
+        b'filename="f%d.pdf"\n\n%%PDF-1\n' % number
+        for number in range(2000)
+    )
+    raw = (
+        (
+            f"From: {owner.email}\nTo: {SUPPORT}\nMessage-ID: {new_message_id()}\n"
+            "Content-Type: multipart/mixed; boundary=b\n\n"
+        ).encode()
+        + parts
+        + b"--b--\n"
+    )
+    inbound = ingest(raw)
+    assert (inbound.status, inbound.outcome) == (InboundStatus.REJECTED, "malformed")
+    assert "too many MIME parts" in inbound.reason
+    assert not Ticket.objects.filter(filed_by=owner).exists()

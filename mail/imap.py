@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 # Messages moved per MOVE command.
 MOVE_CHUNK = 50
 TIMEOUT_SECONDS = 60
-SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+UID_AND_SIZE = re.compile(rb"UID (\d+) RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+) UID (\d+)")
 
 
 class MailboxError(Exception):
@@ -82,11 +82,21 @@ def _move(client: imaplib.IMAP4, uids: list[bytes], folder: str) -> None:
             _check(client.expunge(), "EXPUNGE")
 
 
-def _fetch(client: imaplib.IMAP4, uid: bytes) -> tuple[bytes, int]:
+def _sizes(client: imaplib.IMAP4, uids: list[bytes]) -> dict[bytes, int]:
+    """The size of each message, in one command."""
+    sizes = {}
+    if not uids:
+        return sizes
+    for item in _check(client.uid("FETCH", b",".join(uids).decode(), "(RFC822.SIZE)"), "FETCH"):
+        match = UID_AND_SIZE.search(item if isinstance(item, bytes) else b"")
+        if match:
+            uid, size = (match[1], match[2]) if match[1] else (match[4], match[3])
+            sizes[uid] = int(size)
+    return sizes
+
+
+def _fetch(client: imaplib.IMAP4, uid: bytes, size: int) -> tuple[bytes, int]:
     """The message's bytes (only its header when it is over the size limit) and its size."""
-    data = _check(client.uid("FETCH", uid, "(RFC822.SIZE)"), "FETCH size")
-    match = SIZE.search(data[0] if data and isinstance(data[0], bytes) else b"")
-    size = int(match.group(1)) if match else 0
     part = "BODY.PEEK[HEADER]" if size > settings.HELPDESK_MAIL_MAX_BYTES else "BODY.PEEK[]"
     data = _check(client.uid("FETCH", uid, f"({part})"), "FETCH")
     raw = next((item[1] for item in data if isinstance(item, tuple)), b"")
@@ -108,8 +118,9 @@ def mailbox_poll(*, limit: int | None = None) -> PollResult:
             client.create(_quoted(folder))  # "already exists" is fine
         _check(client.select(_quoted(settings.HELPDESK_MAIL_IMAP_FOLDER)), "SELECT")
         uids = _check(client.uid("SEARCH", None, "UNDELETED"), "SEARCH")[0].split()[:limit]
+        sizes = _sizes(client, uids)
         for uid in uids:
-            raw, size = _fetch(client, uid)
+            raw, size = _fetch(client, uid, sizes.get(uid, 0))
             try:
                 ingested = inbound_ingest(raw=raw, source=InboundSource.IMAP, size=size)
             except Exception:

@@ -108,13 +108,13 @@ def _sender_user(email: ParsedEmail):
     return get_user_model().objects.with_address(email.sender).filter(is_active=True).first()
 
 
-def _may_answer_ticket(user, ticket: Ticket, issued_to: int) -> bool:
+def _may_answer_ticket(user, ticket: Ticket) -> bool:
+    """Staff who may reply, or a user of the ticket's account now (the address may have been
+    forwarded to a colleague; a user who left the account may no longer answer)."""
     if user is None:
         return False
     if user.is_staff:
         return user.has_perm(STAFF_PERMISSIONS[Action.REPLY])
-    if user.pk == issued_to:
-        return True
     account = account_for_user(user)
     return account is not None and account.pk == ticket.account_id
 
@@ -124,7 +124,7 @@ def _reply(email: ParsedEmail, address: str, parsed: envelope.ReplyAddress, at) 
     if ticket is None:
         return _rejected("no_ticket", "The reply address names a ticket that does not exist.")
     user = _sender_user(email)
-    if not _may_answer_ticket(user, ticket, parsed.user_id):
+    if not _may_answer_ticket(user, ticket):
         logger.warning(
             "Rejected a reply to ticket %s from %s: the address was issued to user %s",
             ticket.pk,

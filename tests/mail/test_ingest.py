@@ -335,3 +335,15 @@ def test_a_message_of_thousands_of_parts_is_refused_as_malformed(owner):
     assert (inbound.status, inbound.outcome) == (InboundStatus.REJECTED, "malformed")
     assert "too many MIME parts" in inbound.reason
     assert not Ticket.objects.filter(filed_by=owner).exists()
+
+
+def test_a_user_removed_from_the_account_can_no_longer_answer_its_tickets(ticket, account):
+    from accounts.services import account_remove_user
+
+    webmaster = account.memberships.get(user__email="webmaster@jones.example.com").user
+    raw = reply_from(webmaster, ticket)  # an address issued to them while they were a user
+    account_remove_user(account=account, user=webmaster, removed_by=account_owner(account))
+
+    inbound = ingest(raw)
+
+    assert (inbound.status, inbound.outcome) == (InboundStatus.REJECTED, "sender_mismatch")

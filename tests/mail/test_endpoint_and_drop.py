@@ -115,3 +115,20 @@ def test_a_dropped_eml_file_is_taken_in_and_moved_by_its_outcome(tmp_path, setti
     (incoming / "reply-again.eml").write_bytes(reply)
     assert drop_folder_poll().duplicates == 1
     assert InboundEmail.objects.filter(status=InboundStatus.ACCEPTED).count() == 1
+
+
+def test_the_beat_job_reads_the_drop_folder_when_no_mailbox_is_configured(
+    tmp_path, settings, account, owner
+):
+    """What `make run` does: DEBUG sets the drop folder, no IMAP host is configured."""
+    from mail.tasks import poll_mail
+
+    settings.HELPDESK_MAIL_IMAP_HOST = ""
+    settings.HELPDESK_MAIL_DROP_DIR = str(tmp_path / "incoming")
+    assert poll_mail.delay().get() == {"drop": 0}, "the folder is created when missing"
+    (tmp_path / "incoming" / "request.eml").write_bytes(
+        corpus("forwarded_to_support.eml", FROM=owner.email)
+    )
+
+    assert poll_mail.delay().get() == {"drop": 1}
+    assert InboundEmail.objects.get().outcome == "new_ticket"

@@ -15,6 +15,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
 
+from core.text import CONTROL_CHARACTERS
 from notifications import envelope
 
 from .text import html_to_text
@@ -71,7 +72,7 @@ def _header(message: Message, name: str) -> str:
         value = message.get(name)
     except Exception:  # a header the parser can't make sense of is treated as absent
         return ""
-    return " ".join(str(value or "").split())[:MAX_HEADER_CHARS]
+    return CONTROL_CHARACTERS.sub("", " ".join(str(value or "").split()))[:MAX_HEADER_CHARS]
 
 
 def _message_ids(value: str) -> list[str]:

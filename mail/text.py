@@ -17,7 +17,7 @@ import nh3
 from mailparser_reply import EmailReplyParser
 from mailparser_reply.constants import MAIL_LANGUAGES
 
-from core.text import normalize_newlines
+from core.text import CONTROL_CHARACTERS, normalize_newlines
 from notifications.envelope import REPLY_MARKER
 
 # Where mail clients start the quoted message in HTML: Gmail, Thunderbird, Apple Mail, Outlook
@@ -109,6 +109,9 @@ def _without_quotes_and_signature(text: str) -> str:
 def reply_text(text: str) -> str:
     """What the sender wrote, without the history they quoted or their signature."""
     text = normalize_newlines((text or "")[:MAX_TEXT_CHARS]).replace("\u00a0", " ")
+    # What can't be stored or shown (NUL, escapes, lone surrogates) is dropped, not refused: an
+    # e-mail can't be corrected and sent again like a form.
+    text = CONTROL_CHARACTERS.sub("", text)
     # Nothing above the marker: a bottom-posted reply, below the quote.
     text = _before_marker(text) or text
     latest = text

@@ -347,3 +347,15 @@ def test_a_user_removed_from_the_account_can_no_longer_answer_its_tickets(ticket
     inbound = ingest(raw)
 
     assert (inbound.status, inbound.outcome) == (InboundStatus.REJECTED, "sender_mismatch")
+
+
+def test_control_characters_in_the_subject_and_text_are_dropped_not_refused(account, owner):
+    raw = (
+        f"From: {owner.email}\nTo: {SUPPORT}\nMessage-ID: {new_message_id()}\n"
+        "Subject: =?utf-8?q?Broken=00_=1Bcheckout?=\nContent-Type: text/plain; charset=utf-8\n\n"
+        "The page\x00 shows \x1b[31mred\x0c text.\n"
+    ).encode()
+    inbound = ingest(raw)
+    assert inbound.outcome == "new_ticket"
+    assert inbound.ticket.subject == "Broken checkout"
+    assert inbound.ticket.messages.get().body == "The page shows [31mred text."

@@ -9,6 +9,7 @@ CHROMIUM := /usr/bin/chromium
 # Receipts and credit notes: WeasyPrint's Debian libraries (Pango, HarfBuzz's subsetter) and, for
 # the tests that read the PDFs back, poppler-utils' pdftotext.
 DOCUMENT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+DOVECOT := /usr/sbin/dovecot
 
 .PHONY: install run test bench documents deploy-check
 
@@ -36,10 +37,18 @@ documents:
 	  echo "Receipts need WeasyPrint's libraries: sudo apt-get install -y $(DOCUMENT_PACKAGES)" >&2; exit 1; \
 	fi
 
+# The e-mail channel's IMAP tests run a real Dovecot (started by the tests, unprivileged).
+$(DOVECOT):
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
+	else \
+	  echo "Debian's Dovecot is needed for the IMAP tests: sudo apt-get install -y dovecot-imapd" >&2; exit 1; \
+	fi
+
 run: $(INSTALLED) documents
 	DEBUG=$${DEBUG:-true} $(PY) manage.py run_embedded
 
-test: $(INSTALLED) $(CHROMIUM) documents
+test: $(INSTALLED) $(CHROMIUM) $(DOVECOT) documents
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "audit",
     "security",
     "privacy",
+    "mail",
     "helpdesk.apps.HelpDeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -483,3 +484,43 @@ if not 0 <= HELPDESK_LOW_BALANCE_DEFAULT <= HELPDESK_MAX_POINTS_PER_OPERATION:
 HELPDESK_HOTRUSH_COMPENSATION = env.bool("HELPDESK_HOTRUSH_COMPENSATION", default=True)
 # WeasyPrint logs every step of every PDF at INFO.
 LOGGING["loggers"]["weasyprint"] = {"level": "WARNING"}
+# --- E-mail channel (issue 11) ------------------------------------------------------------------
+# Notifications about a ticket carry a signed reply address on the support address
+# (support+t<ticket>.u<user>.<signature>@…); replies and new requests come in through an IMAP
+# mailbox polled by beat, `manage.py receive_email` (an MTA pipe), a signed HTTP endpoint, or the
+# drop folder of the embedded run. See README, "The e-mail channel".
+HELPDESK_MAIL_SUPPORT_ADDRESS = env("HELPDESK_MAIL_SUPPORT_ADDRESS", default="support@localhost")
+# The largest raw message taken in (bytes); larger ones are rejected unread.
+HELPDESK_MAIL_MAX_BYTES = env.int("HELPDESK_MAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# Unknown senders get at most one answer per address in this many hours.
+HELPDESK_MAIL_UNKNOWN_SENDER_HOURS = env.int("HELPDESK_MAIL_UNKNOWN_SENDER_HOURS", default=24)
+# The category of a ticket opened by e-mail (its name); it waits for a staff quote either way.
+HELPDESK_MAIL_NEW_TICKET_CATEGORY = env("HELPDESK_MAIL_NEW_TICKET_CATEGORY", default="Other issues")
+HELPDESK_MAIL_IMAP_HOST = env("HELPDESK_MAIL_IMAP_HOST", default="")
+HELPDESK_MAIL_IMAP_PORT = env.int("HELPDESK_MAIL_IMAP_PORT", default=993)
+# "ssl" (implicit TLS, port 993), "starttls" (port 143) or "none" (only on a trusted network).
+HELPDESK_MAIL_IMAP_TLS = env("HELPDESK_MAIL_IMAP_TLS", default="ssl")
+HELPDESK_MAIL_IMAP_USER = env("HELPDESK_MAIL_IMAP_USER", default="")
+HELPDESK_MAIL_IMAP_PASSWORD = env("HELPDESK_MAIL_IMAP_PASSWORD", default="")
+HELPDESK_MAIL_IMAP_FOLDER = env("HELPDESK_MAIL_IMAP_FOLDER", default="INBOX")
+HELPDESK_MAIL_IMAP_PROCESSED_FOLDER = env(
+    "HELPDESK_MAIL_IMAP_PROCESSED_FOLDER", default="processed"
+)
+HELPDESK_MAIL_IMAP_REJECTED_FOLDER = env("HELPDESK_MAIL_IMAP_REJECTED_FOLDER", default="rejected")
+# Messages handled per poll (the rest wait for the next one).
+HELPDESK_MAIL_IMAP_BATCH = env.int("HELPDESK_MAIL_IMAP_BATCH", default=200)
+# The embedded run's drop folder: a .eml file put there is ingested by the beat job ("" = off).
+HELPDESK_MAIL_DROP_DIR = env(
+    "HELPDESK_MAIL_DROP_DIR", default=str(HELPDESK_RUN_DIR / "mail" / "incoming") if DEBUG else ""
+)
+# The shared secret of the signed inbound endpoint (POST /mail/inbound); "" turns it off.
+HELPDESK_MAIL_INBOUND_SECRET = env("HELPDESK_MAIL_INBOUND_SECRET", default="")
+HELPDESK_MAIL_INBOUND_TOLERANCE_SECONDS = env.int(
+    "HELPDESK_MAIL_INBOUND_TOLERANCE_SECONDS", default=300
+)
+HELPDESK_MAIL_POLL_SECONDS = env.int("HELPDESK_MAIL_POLL_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["poll-mail"] = {
+    "task": "mail.tasks.poll_mail",
+    "schedule": timedelta(seconds=HELPDESK_MAIL_POLL_SECONDS),
+    "options": {"expires": max(HELPDESK_MAIL_POLL_SECONDS - 5, 5)},
+}

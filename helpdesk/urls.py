@@ -31,5 +31,6 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("communication-center/support-points/", include("points.urls")),
     path("communication-center/billing/", include("billing.urls")),
+    path("mail/", include("mail.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -37,6 +37,9 @@ class Event:
     recipients: RecipientsFinder
     context: ContextBuilder = unchanged_context
     attachments: AttachmentsMaker = no_attachments
+    # Set for e-mails about a subject that can be answered by e-mail: its tag in the reply address
+    # (`notifications.envelope`), e.g. "t" for tickets.
+    reply_tag: str = ""
 
 
 _events: dict[str, Event] = {}
@@ -52,11 +55,12 @@ def register(
     recipients: RecipientsFinder,
     context: ContextBuilder = unchanged_context,
     attachments: AttachmentsMaker = no_attachments,
+    reply_tag: str = "",
 ) -> Event:
     """Register an e-mail event (once, from the registering app's `ready()`)."""
     if name in _events:
         raise ValueError(f"The notification event {name!r} is already registered.")
-    event = _events[name] = Event(name, recipients, context, attachments)
+    event = _events[name] = Event(name, recipients, context, attachments, reply_tag)
     return event
 
 

@@ -32,6 +32,9 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     # Who it went to, recorded when sent (empty when nobody was to be told).
     recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    # Recipients whose mail server reported the e-mail undeliverable (a bounce read by the e-mail
+    # channel): [{"address": …, "status": "5.1.1", "at": ISO time}].
+    failed_recipients = models.JSONField(_("undeliverable to"), default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

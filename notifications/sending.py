@@ -1,9 +1,11 @@
 """Sending queued e-mails, once each: right after commit (the task) or later (the drain).
 
-Sending locks the row, so an e-mail goes out once even when the task and the drain race; the one
-case of a second copy is a mail server that accepted the message while the database then failed
-to record it. A failure to render or deliver is recorded on the row and retried with a growing
-delay, up to MAX_ATTEMPTS; then an operator retries it after fixing the cause.
+Each recipient gets a copy of their own (its Message-ID and signed reply address name them, see
+`notifications.envelope`), all sent over one connection. Sending locks the row, so an e-mail goes
+out once even when the task and the drain race; the one case of a second copy is a mail server
+that accepted the message while the database then failed to record it. A failure to render or
+deliver is recorded on the row and retried with a growing delay, up to MAX_ATTEMPTS; then an
+operator retries it after fixing the cause.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.core.mail import EmailMultiAlternatives
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import events
+from . import envelope, events
 from .models import Notification
 from .references import load
 
@@ -27,27 +30,62 @@ MAX_ATTEMPTS = 10
 RETRY_DELAY_CAP = timedelta(hours=6)
 
 
-def _message(notification: Notification, at: datetime) -> EmailMultiAlternatives | None:
-    """The e-mail, or None when its event has nothing left to say or nobody to say it to."""
+def _messages(notification: Notification, at: datetime) -> list[EmailMultiAlternatives]:
+    """One e-mail per recipient (each with its own Message-ID and reply address), or none when
+    its event has nothing left to say or nobody to say it to."""
     event = events.get(notification.event)
     subject = notification.subject
     stored = {name: load(value) for name, value in notification.context.items()}
     context = event.context(subject, stored, at)
     if context is None:
-        return None
+        return []
     to = event.recipients(subject, context)
     if not to:
-        return None
+        return []
     name = notification.event
-    message = EmailMultiAlternatives(
-        subject=" ".join(render_to_string(f"emails/{name}_subject.txt", context).split()),
-        body=render_to_string(f"emails/{name}.txt", context),
-        to=to,
-    )
-    message.attach_alternative(render_to_string(f"emails/{name}.html", context), "text/html")
-    for filename, content, mimetype in event.attachments(subject, context):
-        message.attach(filename, content, mimetype)
-    return message
+    replyable = bool(event.reply_tag) and subject is not None
+    context = {**context, "reply_marker": envelope.REPLY_MARKER if replyable else ""}
+    subject_line = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
+    body = render_to_string(f"emails/{name}.txt", context)
+    html = render_to_string(f"emails/{name}.html", context)
+    user_ids = _user_ids(to) if replyable else {}
+    attachments = list(event.attachments(subject, context))
+    messages = []
+    for address in to:
+        headers = {
+            "Message-ID": envelope.message_id(notification_id=notification.pk, recipient=address),
+            "Auto-Submitted": "auto-generated",
+            # Outlook and Exchange send no out-of-office or read receipts to these.
+            "X-Auto-Response-Suppress": "All",
+        }
+        if replyable:
+            thread = envelope.thread_id(tag=event.reply_tag, subject_id=notification.subject_id)
+            headers["In-Reply-To"] = headers["References"] = thread
+        user_id = user_ids.get(address.strip().lower())
+        reply_to = (
+            [
+                envelope.reply_address(
+                    tag=event.reply_tag, subject_id=notification.subject_id, user_id=user_id
+                )
+            ]
+            if user_id is not None
+            else None
+        )
+        message = EmailMultiAlternatives(
+            subject=subject_line, body=body, to=[address], reply_to=reply_to, headers=headers
+        )
+        message.attach_alternative(html, "text/html")
+        for filename, content, mimetype in attachments:
+            message.attach(filename, content, mimetype)
+        messages.append(message)
+    return messages
+
+
+def _user_ids(addresses: list[str]) -> dict[str, int]:
+    """The active users behind the addresses (their reply addresses name them)."""
+    normalized = {address.strip().lower() for address in addresses}
+    users = get_user_model().objects.filter(email__in=normalized, is_active=True)
+    return {email: pk for pk, email in users.values_list("pk", "email")}
 
 
 def _retry_delay(attempts: int) -> timedelta:
@@ -71,9 +109,10 @@ def notification_send(*, notification_id: int) -> bool:
         at = timezone.now()
         notification.attempts += 1
         try:
-            message = _message(notification, at)
-            if message is not None:
-                message.send()
+            messages = _messages(notification, at)
+            if messages:
+                # One connection for every copy (the SMTP backend opens and closes it).
+                get_connection().send_messages(messages)
         except DatabaseError:
             raise
         except Exception as error:
@@ -91,7 +130,7 @@ def notification_send(*, notification_id: int) -> bool:
             )
             return False
         notification.sent_at = at
-        notification.recipients = list(message.to) if message is not None else []
+        notification.recipients = [message.to[0] for message in messages]
         notification.last_error = ""
         notification.save(update_fields=["attempts", "sent_at", "recipients", "last_error"])
     return True
@@ -123,3 +162,33 @@ def notifications_send_due(*, at: datetime | None = None, limit: int = 1000) -> 
         .values_list("id", flat=True)[:limit]
     )
     return sum(notification_send(notification_id=pk) for pk in due)
+
+
+# The most failed recipients one notification records (a bounce names one or a few).
+MAX_FAILED_RECIPIENTS = 50
+
+
+@transaction.atomic
+def notification_mark_undeliverable(
+    *, notification_id: int, address: str, status: str, at: datetime | None = None
+) -> bool:
+    """Record that the e-mail could not be delivered to `address` (a delivery-status report).
+
+    Only a recipient it was sent to is recorded, once; False when nothing was recorded.
+    """
+    notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+    address = address.strip().lower()
+    if notification is None or address not in [r.lower() for r in notification.recipients]:
+        return False
+    failed = notification.failed_recipients
+    if any(entry["address"] == address for entry in failed) or len(failed) >= MAX_FAILED_RECIPIENTS:
+        return False
+    at = at or timezone.now()
+    notification.failed_recipients = [
+        *failed,
+        {"address": address, "status": status[:20], "at": at.isoformat()},
+    ]
+    notification.last_error = f"Undeliverable to {address} ({status[:20]})"[:2000]
+    notification.save(update_fields=["failed_recipients", "last_error"])
+    logger.warning("Notification %s bounced for %s (%s)", notification.pk, address, status)
+    return True

@@ -31,6 +31,8 @@ CUSTOMER_EVENTS = (
     "points_needed",
 )
 STAFF_EVENTS = ("ticket_filed", "customer_replied", "reconsideration_requested")
+# Ticket e-mails can be answered: their reply address is support+t<ticket id>.u<user id>.<sig>@…
+REPLY_TAG = "t"
 
 
 def notify(event: str, ticket: Ticket, **context) -> Notification | None:
@@ -64,6 +66,6 @@ def _staff(ticket: Ticket, context: dict[str, Any]) -> list[str]:
 
 def register_events() -> None:
     for name in CUSTOMER_EVENTS:
-        events.register(name, recipients=_customers, context=_ticket_context)
+        events.register(name, recipients=_customers, context=_ticket_context, reply_tag=REPLY_TAG)
     for name in STAFF_EVENTS:
-        events.register(name, recipients=_staff, context=_ticket_context)
+        events.register(name, recipients=_staff, context=_ticket_context, reply_tag=REPLY_TAG)

@@ -18,6 +18,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from helpdesk.celery import app as celery_app
+from mail import tasks as mail_tasks
 from notifications import tasks as notifications_tasks
 from notifications.models import Notification
 from points import services as ledger
@@ -41,6 +42,7 @@ TASKS = [
     tickets_tasks.compensate_late_hotrush,
     notifications_tasks.drain_outbox,
     notifications_tasks.send_notification,
+    mail_tasks.poll_mail,
 ]
 
 
@@ -58,6 +60,7 @@ def test_the_beat_schedule_runs_each_job_at_its_period():
         "compensate-late-hotrush",
         "privacy-retention",
         "drain-outbox",
+        "poll-mail",
     }
     for job in schedule.values():
         assert job["task"] in celery_app.tasks

@@ -27,6 +27,10 @@ EVERY_EVENT = {
     "payment_received",
     "order_refunded",
     "points_low",
+    "mail_ticket_opened",
+    "mail_not_posted",
+    "mail_attachments_refused",
+    "mail_unknown_sender",
 }
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.models import Account
+from mail.models import InboundEmail
 from notifications.models import Notification
 from security.models import UserSession
 from security.services import two_factor_remove_all
@@ -94,8 +95,8 @@ def user_erase(user: User) -> None:
 
 
 def traces_erase(people: list[User], strings: list[str], ticket_ids: list[int]) -> None:
-    """Where the address and names were copied: sessions, login records, the e-mail outbox and
-    the admin history's labels."""
+    """Where the address and names were copied: sessions, login records, the e-mail outbox, the
+    record of e-mails received and the admin history's labels."""
     store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
     for key in UserSession.objects.filter(user__in=people).values_list("session_key", flat=True):
         store(session_key=key).delete()
@@ -107,6 +108,11 @@ def traces_erase(people: list[User], strings: list[str], ticket_ids: list[int]) 
         LogEntry.objects.filter(
             Q(object_repr__icontains=value) | Q(change_message__icontains=value)
         ).update(object_repr=ERASED_TEXT, change_message="")
+    received = Q(ticket_id__in=ticket_ids)
+    for value in strings:
+        received |= Q(sender__icontains=value) | Q(subject__icontains=value)
+    # The record of each e-mail stays (its Message-ID keeps a second delivery out), not who sent it.
+    InboundEmail.objects.filter(received).update(sender=ERASED_TEXT, subject=ERASED_TEXT, reason="")
     mentioned = Q(pk__in=[])
     for value in strings:
         mentioned |= Q(about__icontains=value) | Q(recipients__icontains=value)

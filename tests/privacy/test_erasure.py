@@ -12,17 +12,20 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models import Sum
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from accounts.models import Membership, MembershipRole
 from audit.models import AuditEvent, AuditKind
 from helpdesk.models import User
+from mail.models import InboundEmail, InboundSource
+from mail.services import inbound_ingest
 from points.models import Entry
 from points.selectors import points_summary
 from privacy.models import ErasureRequest, ErasureStatus
 from tests.admin_support import assert_ledger_clean, funded_account
 from tests.factories import PASSWORD, StaffUserFactory, UserFactory, account_owner
+from tests.mail.support import SUPPORT, corpus, ticket_address
 from tests.web import category
 from tickets import services as tickets
 
@@ -122,6 +125,17 @@ def busy_account(client):
         description="Marigold Thistlewood here: thistlewoodsecret42",
     )
     tickets.ticket_reply(ticket=second, author=staff, body="Here is how.")
+    # An e-mail reply from the owner and a new request by e-mail from the member.
+    inbound_ingest(
+        raw=corpus("plain_reply.eml", FROM=owner.email, TO=ticket_address(first, owner)),
+        source=InboundSource.PIPE,
+    )
+    with override_settings(HELPDESK_MAIL_SUPPORT_ADDRESS=SUPPORT):
+        inbound_ingest(
+            raw=corpus("new_request_with_attachments.eml", FROM=member.email),
+            source=InboundSource.PIPE,
+        )
+    assert InboundEmail.objects.filter(status="accepted").count() == 2
     for user in (owner, member):
         Client().post("/accounts/login/", {"username": user.email, "password": PASSWORD})
         Client().post("/accounts/login/", {"username": user.email, "password": "wrong"})

@@ -7,23 +7,24 @@ waited for. Prints the figures it measured (build time, start to healthy, memory
 """
 
 import argparse
-import http.cookiejar
 import json
 import re
 import secrets
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
+from browser import Browser
+
 APP_SERVICES = ("web", "worker", "beat")
+# Runs tar for the media volume's backup, like README's `docker run ... debian:bookworm tar`.
+PYTHON_IMAGE = "docker.io/library/python:3.11-slim"
 LONG_RUNNING = ("db", "redis", *APP_SERVICES)
 CUSTOMER_PASSWORD = "Compose-check-" + secrets.token_hex(8)
 STAFF_PASSWORD = "Compose-staff-" + secrets.token_hex(8)
 STAFF_EMAIL = "operator@example.com"
+ATTACHMENT = f"Uploaded by the compose check {secrets.token_hex(8)}.\n".encode()
 
 # Facts read inside the web container; printed as one JSON line.
 COUNTS = """
@@ -179,37 +180,6 @@ class Stack:
         return (result.stdout + result.stderr).splitlines()
 
 
-class Browser:
-    """One person's HTTP session against the published port (cookies, CSRF token)."""
-
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
-
-    def request(self, path: str, data: dict | None = None) -> tuple[int, str, str]:
-        body = None
-        if data is not None:
-            token = next((c.value for c in self.cookies if c.name == "csrftoken"), "")
-            body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **data}).encode()
-        request = urllib.request.Request(self.base_url + path, data=body)
-        request.add_header("Host", "localhost")
-        try:
-            with self.opener.open(request, timeout=30) as response:
-                return response.status, response.url, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.url, error.read().decode(errors="replace")
-        except OSError as error:
-            return 0, path, str(error)
-
-    def get(self, path: str) -> tuple[int, str, str]:
-        return self.request(path)
-
-    def post(self, path: str, data: dict) -> tuple[int, str, str]:
-        self.request(path)  # the form page sets the CSRF cookie
-        return self.request(path, data)
-
-
 def expect(condition, message: str) -> None:
     if not condition:
         raise CheckFailed(message)
@@ -347,26 +317,38 @@ def buy_points(stack: Stack, customer: Browser, staff: Browser) -> int:
     return order_id
 
 
+def attachment_of(customer: Browser, ticket_id: int) -> bytes | None:
+    """The content of the ticket's first attachment, downloaded as the customer."""
+    status, _, page = customer.get(f"/tickets/{ticket_id}/")
+    links = re.findall(rf'href="(/tickets/{ticket_id}/attachments/\d+/)"', page)
+    if status != 200 or not links:
+        return None
+    status, _, content = customer.get(links[0])
+    return content.encode() if status == 200 else None
+
+
 def file_ticket(stack: Stack, customer: Browser) -> int:
     status, _, page = customer.get("/tickets/new/")
     expect(status == 200, f"the new-ticket page answers 200, not {status}")
     fixed = re.findall(r'<option value="(\d+)"[^>]*>[^<]*— (\d+) points</option>', page)
     expect(fixed, "a fixed-price category to file under")
     category, price = fixed[0]
-    status, url, _ = customer.post(
+    status, url, page = customer.upload(
         "/tickets/new/",
         {
             "category": category,
             "subject": "The compose check files a ticket",
             "description": "Filed over HTTP through the published port.",
         },
+        {"attachments": ("compose-check.txt", ATTACHMENT)},
     )
     ticket = re.search(r"/tickets/(\d+)/$", url)
     expect(status == 200 and ticket, f"the ticket is filed ({status} at {url})")
     ticket_id = int(ticket[1])
+    expect(attachment_of(customer, ticket_id) == ATTACHMENT, "the attachment is downloadable")
     captured = [amount for _, kind, amount in stack.counts()["entries"] if kind == "capture"]
     expect(int(price) in captured, f"{price} points captured for the ticket: {captured}")
-    say(f"ticket {ticket_id} filed over HTTP; {price} points captured")
+    say(f"ticket {ticket_id} filed over HTTP with an attachment; {price} points captured")
     return ticket_id
 
 
@@ -450,6 +432,26 @@ def check_backup_and_restore(stack: Stack, customer: Browser, ticket_id: int) ->
     backup.write_text(dump.stdout)
     expect("CREATE TABLE" in dump.stdout, "the dump holds the schema")
     # Everything gone, volumes included: the restore starts from an empty database.
+    media = f"{stack.project}_media"
+    stack.run(
+        [
+            "podman",
+            "run",
+            "--rm",
+            "--volume",
+            f"{media}:/media:ro",
+            "--volume",
+            f"{stack.stage}:/backup",
+            PYTHON_IMAGE,
+            "tar",
+            "-C",
+            "/media",
+            "-czf",
+            "/backup/media.tgz",
+            ".",
+        ],
+        timeout=120,
+    )
     # --remove-orphans: podman-compose's down leaves the containers --scale added otherwise.
     stack.compose("down", "--volumes", "--remove-orphans", timeout=300)
     expect(not stack.containers("db"), "down removed the database")
@@ -473,6 +475,35 @@ def check_backup_and_restore(stack: Stack, customer: Browser, ticket_id: int) ->
             stdin=dump_file,
             timeout=300,
         )
+    # A new media volume, labelled as compose labels its own (the tear-down finds it by label).
+    stack.run(
+        [
+            "podman",
+            "volume",
+            "create",
+            "--label",
+            f"io.podman.compose.project={stack.project}",
+            media,
+        ]
+    )
+    stack.run(
+        [
+            "podman",
+            "run",
+            "--rm",
+            "--volume",
+            f"{media}:/media",
+            "--volume",
+            f"{stack.stage}:/backup:ro",
+            PYTHON_IMAGE,
+            "tar",
+            "-C",
+            "/media",
+            "-xzf",
+            "/backup/media.tgz",
+        ],
+        timeout=120,
+    )
     start(stack)
     after = stack.counts()
     expect(after == before, f"the restore keeps every ticket and point:\n{before}\n{after}")
@@ -480,7 +511,11 @@ def check_backup_and_restore(stack: Stack, customer: Browser, ticket_id: int) ->
     # Sessions live in the database: the customer is still logged in and sees the ticket.
     status, _, page = customer.get(f"/tickets/{ticket_id}/")
     expect(status == 200 and "The compose check files a ticket" in page, "the ticket is back")
-    say(f"backup (pg_dump) and restore into a new volume: {len(after['entries'])} entries kept")
+    expect(attachment_of(customer, ticket_id) == ATTACHMENT, "the uploaded file is back")
+    say(
+        f"backup (pg_dump, media tarball) and restore into new volumes: {len(after['entries'])} "
+        "journal entries and the uploaded file kept"
+    )
 
 
 def measure_memory(stack: Stack) -> None:

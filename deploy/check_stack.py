@@ -7,9 +7,13 @@ waited for. Prints the figures it measured (build time, start to healthy, memory
 """
 
 import argparse
+import base64
+import hashlib
+import hmac
 import json
 import re
 import secrets
+import struct
 import subprocess
 import sys
 import time
@@ -288,12 +292,37 @@ def make_staff(stack: Stack) -> Browser:
         "--noinput",
     )
     staff = Browser(stack.base_url)
-    status, url, _ = staff.post(
+    status, url, page = staff.post(
         "/admin/login/?next=/admin/", {"username": STAFF_EMAIL, "password": STAFF_PASSWORD}
     )
+    # Staff need a second factor: a new staff user sets up an authenticator before any admin page.
+    expect(
+        status == 200 and "/accounts/two-factor/setup/" in url,
+        f"the admin asks a new staff user to set up two-factor sign-in ({url})",
+    )
+    secret = re.search(r'<code class="secret" id="totp-secret">([A-Z2-7 ]+)</code>', page)
+    expect(secret is not None, "the set-up page shows the authenticator's secret as text")
+    # Posted straight away: opening the set-up page again would start another authenticator.
+    status, url, page = staff.request(
+        "/accounts/two-factor/setup/", {"token": totp_code(secret.group(1)), "next": "/admin/"}
+    )
+    expect(
+        status == 200 and "recovery" in page.lower(),
+        f"the authenticator's code turned two-factor sign-in on ({url})",
+    )
+    status, url, _ = staff.get("/admin/")
     expect(status == 200 and url.endswith("/admin/"), f"staff logged in to the admin ({url})")
-    say("staff user made with createsuperuser --noinput, logged in to /admin/")
+    say("staff user made with createsuperuser --noinput, set up two-factor, logged in to /admin/")
     return staff
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """The six digits an authenticator app shows for `secret` (RFC 6238: HMAC-SHA1, 30 s)."""
+    key = base64.b32decode(secret.replace(" ", "") + "=" * (-len(secret.replace(" ", "")) % 8))
+    counter = int((time.time() if at is None else at) // 30)
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return str((struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**6).zfill(6)
 
 
 def buy_points(stack: Stack, customer: Browser, staff: Browser) -> int:

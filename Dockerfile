@@ -38,7 +38,9 @@ RUN useradd --system --uid 10001 --home-dir /app --no-create-home helpdesk \
     && mkdir -p /app/media \
     && chown helpdesk:helpdesk /app/media
 USER helpdesk
-ENV MEDIA_ROOT=/app/media
+# Fontconfig (under WeasyPrint) keeps its cache in the user's cache directory; /app is not writable.
+ENV MEDIA_ROOT=/app/media \
+    XDG_CACHE_HOME=/tmp/.cache
 
 EXPOSE 8000
 CMD ["gunicorn", "helpdesk.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

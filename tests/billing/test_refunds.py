@@ -146,6 +146,9 @@ def test_the_customer_sees_the_refund_with_its_credit_note(client, account, staf
     assert "Customer changed plans" in page
     note_page = client.get(reverse("billing:credit_note", args=[receipt.order_id]))
     assert CreditNote.objects.get().number in note_page.content.decode()
+    order_page = client.get(reverse("points:order", args=[receipt.order_id])).content.decode()
+    assert "100 unused points removed" in order_page
+    assert reverse("billing:credit_note", args=[receipt.order_id]) in order_page
 
 
 # --- The admin ------------------------------------------------------------------------------------

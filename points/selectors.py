@@ -14,7 +14,17 @@ from django.utils import timezone
 from accounts.models import Account, Membership, MembershipRole
 from core.numbers import points_limit
 
-from .models import BalanceAlert, Entry, EntryKind, Hold, HoldStatus, Lot, Order, PointPackage
+from .models import (
+    BalanceAlert,
+    Entry,
+    EntryKind,
+    Hold,
+    HoldStatus,
+    Lot,
+    Order,
+    OrderStatus,
+    PointPackage,
+)
 
 # What the customer sees as balance modifications: points that came in or went out outside the
 # work on a ticket (captures and deductions are listed with their tickets instead).
@@ -256,3 +266,10 @@ def balance_alert_of(*, account: Account, user) -> BalanceAlertView:
     )
     subscribed = alert.subscribers.filter(pk=user.pk).exists()
     return BalanceAlertView(threshold, alert.below, subscribed)
+
+
+def order_refund_entry(*, order: Order) -> Entry | None:
+    """The journal entry of a paid order's refund, if it was refunded."""
+    if order.status != OrderStatus.PAID:
+        return None
+    return Entry.objects.filter(order=order, kind=EntryKind.ORDER_REFUND).first()

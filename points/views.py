@@ -222,6 +222,7 @@ def order_detail(request, pk):
     order = get_object_or_404(selectors.orders_for_account(account=request.account), pk=pk)
     context = {
         "order": order,
+        "refund": selectors.order_refund_entry(order=order),
         "next_url": _safe_next(request, request.GET.get("next")),
         "OrderStatus": OrderStatus,
     }

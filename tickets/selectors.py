@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import Account
 from core.numbers import parse_id
@@ -89,6 +90,8 @@ class CustomerTicketPage:
     policy: TicketPolicy
     # When the first response is due, while the ticket still waits for one; else None.
     first_response_due: datetime | None
+    # Whether that due time has passed without a response.
+    first_response_overdue: bool = False
 
     @property
     def actions(self) -> dict[str, bool]:
@@ -147,6 +150,9 @@ def customer_ticket_page(
         policy=ticket_policy(ticket, user=user, at=at),
         first_response_due=(
             ticket.first_response_due_at if awaits_first_response(ticket) else None
+        ),
+        first_response_overdue=(
+            awaits_first_response(ticket) and (at or timezone.now()) > ticket.first_response_due_at
         ),
     )
 

@@ -27,7 +27,8 @@ from helpdesk.models import User
 from points.selectors import points_summary
 from points.services import points_grant
 
-# The last migrations before the move; every other app at its newest.
+# The last migrations before the move; every other app at its newest, but those that came after
+# the move and need it.
 BEFORE = {"points": "0005_webhook_event", "tickets": "0008_render_existing_messages"}
 MOVED = {"Account", "Membership"}
 # Ledger and ticket rows that refer to accounts, by model name in `points` or `tickets`.

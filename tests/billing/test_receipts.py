@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from billing.amounts import split_gross
 from billing.documents import receipt_pdf
@@ -141,3 +141,19 @@ def test_the_payment_e_mail_carries_the_receipt_pdf(account):
     assert mimetype == "application/pdf"
     assert receipt.number in pdf_text(content)
     assert message.to == [account.memberships.get().user.email]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE billing_receipt SET gross = 1, net = 1, tax = 0 WHERE id = %s",
+        "DELETE FROM billing_receipt WHERE id = %s",
+    ],
+)
+def test_the_database_refuses_to_change_an_issued_receipt(account, statement):
+    receipt = paid_order(account).receipt
+    with pytest.raises(IntegrityError, match="never change"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [receipt.pk])
+    receipt.refresh_from_db()
+    assert receipt.gross == Decimal("120.00")

@@ -19,10 +19,11 @@ from billing.documents import credit_note_pdf
 from billing.models import CreditNote
 from billing.services import order_refund, order_refund_bound
 from core.errors import HelpDeskError
+from notifications.models import Notification
 from notifications.sending import notifications_send_due
 from points.models import Entry, EntryKind, Lot
 from points.selectors import points_summary
-from points.services import hold_capture, hold_settle, lots_expire_due
+from points.services import balance_alert_set, hold_capture, hold_settle, lots_expire_due
 from tests.billing.support import paid_order, pdf_text
 from tests.factories import StaffUserFactory, TicketFactory, account_owner
 from tests.points.support import assert_ledger_consistent
@@ -166,6 +167,9 @@ def test_the_customer_sees_the_refund_with_its_credit_note(client, account, staf
     assert "Customer changed plans" in page
     note_page = client.get(reverse("billing:credit_note", args=[receipt.order_id]))
     assert CreditNote.objects.get().number in note_page.content.decode()
+    order_page = client.get(reverse("points:order", args=[receipt.order_id])).content.decode()
+    assert "100 unused points removed" in order_page
+    assert reverse("billing:credit_note", args=[receipt.order_id]) in order_page
 
 
 # --- The admin ------------------------------------------------------------------------------------
@@ -266,3 +270,12 @@ def test_the_document_lists_in_the_admin_are_read_only_with_bounded_queries(
     assert 'name="_save"' not in change.content.decode()
     delete_url = reverse("admin:billing_receipt_delete", args=[receipts[1].pk])
     assert client.post(delete_url).status_code == 403
+
+
+def test_a_refund_below_the_low_balance_threshold_sends_the_alert(account, staff):
+    receipt = paid_order(account, points=100).receipt
+    balance_alert_set(
+        account=account, actor=account_owner(account), threshold=10, at=timezone.now()
+    )
+    order_refund(receipt=receipt, reason="r", actor=staff)
+    assert Notification.objects.filter(event="points_low").count() == 1

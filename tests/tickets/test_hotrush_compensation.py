@@ -173,6 +173,20 @@ def test_the_ticket_page_says_whether_the_first_response_was_on_time(client, cat
     assert REASON in page
 
 
+def test_an_unanswered_ticket_past_its_due_time_shows_late(client, category):
+    ticket = urgent_ticket(category)
+    url = reverse("tickets:detail", args=[ticket.pk])
+    for moment, late in (
+        (ticket.first_response_due_at - SECOND, False),
+        (ticket.first_response_due_at + SECOND, True),
+    ):
+        with time_machine.travel(moment, tick=False):
+            client.force_login(account_owner(ticket.account))
+            page = client.get(url)
+            assert page.status_code == 200
+            assert ("badge-late" in page.content.decode()) is late
+
+
 def test_the_pricing_page_says_so(client, settings):
     assert "goes back to your balance" in client.get(reverse("catalog:pricing")).content.decode()
     settings.HELPDESK_HOTRUSH_COMPENSATION = False

@@ -41,12 +41,17 @@ ROWS = {
 def main() -> None:
     executor = MigrationExecutor(connection)
     graph = executor.loader.graph
-    # Apps newer than the move (their migrations need the accounts app) come with the upgrade.
+    then = {node for target in BEFORE.items() for node in graph.forwards_plan(target)}
+    # Apps newer than the move (their migrations need the accounts app, or a later points or
+    # tickets migration) stay unmigrated until the operator's migrate.
     targets = [
-        node
-        for node in graph.leaf_nodes()
-        if node[0] not in {"accounts", *BEFORE}
-        and not any(app == "accounts" for app, _name in graph.forwards_plan(node))
+        leaf
+        for leaf in graph.leaf_nodes()
+        if leaf[0] not in {"accounts", *BEFORE}
+        and all(
+            node[0] != "accounts" and (node in then or node[0] not in BEFORE)
+            for node in graph.forwards_plan(leaf)
+        )
     ] + list(BEFORE.items())
     executor.migrate(targets)
     old = executor.loader.project_state(targets).apps

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test bench
+.PHONY: install run test bench openapi
 
 install: $(INSTALLED)
 
@@ -31,3 +31,7 @@ run: $(INSTALLED)
 test: $(INSTALLED) $(CHROMIUM)
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The API's contract, docs/openapi.yaml, regenerated from the code (a test compares them).
+openapi: $(INSTALLED)
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml

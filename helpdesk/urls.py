@@ -28,5 +28,8 @@ urlpatterns = [
     path("support/", include(([path("pricing/", views.pricing, name="pricing")], "catalog"))),
     path("tickets/", include("tickets.urls")),
     path("communication-center/support-points/", include("points.urls")),
+    # The REST API (issue 12) and its tokens page.
+    path("api/", include("api.urls")),
+    path("accounts/", include("api.page_urls")),
     path("admin/", admin.site.urls),
 ]

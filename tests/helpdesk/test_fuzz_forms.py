@@ -269,6 +269,7 @@ CUSTOMER_PAGES = [
     "/communication-center/support-points/buy/",
     "/accounts/users/",
     "/accounts/password_change/",
+    "/accounts/api-tokens/",
 ]
 
 STAFF_PAGES = [
@@ -286,6 +287,7 @@ STAFF_PAGES = [
     "/admin/points/pointpackage/add/",
     "/admin/catalog/issuecategory/add/",
     "/admin/helpdesk/user/add/",
+    "/admin/api/integrationkey/add/",
 ]
 
 ANONYMOUS_PAGES = [

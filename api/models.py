@@ -1,0 +1,105 @@
+"""Credentials of the REST API and the record of idempotent requests.
+
+Secrets are shown once when made and stored only as their SHA-256 (they are long random strings,
+so a fast hash is enough: nothing to guess from it). `prefix` is the public start of the secret,
+shown in lists so people can tell their credentials apart.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+NAME_MAX_CHARS = 100
+IDEMPOTENCY_KEY_MAX_CHARS = 255
+
+
+class ApiToken(models.Model):
+    """A personal token: it acts as its user, for the user's account only."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=NAME_MAX_CHARS)
+    prefix = models.CharField(_("starts with"), max_length=16)
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("personal API token")
+        verbose_name_plural = _("personal API tokens")
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="api_token_name_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+
+class IntegrationKey(models.Model):
+    """A key of one of the vendor's systems (the shop, the licensing system), with explicit
+    permissions. What it does is recorded as done by the staff member who created it."""
+
+    name = models.CharField(_("name"), max_length=NAME_MAX_CHARS)
+    prefix = models.CharField(_("starts with"), max_length=16, editable=False)
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    can_read_accounts = models.BooleanField(
+        _("read all accounts"), default=False, help_text=_("Statements and tickets of accounts.")
+    )
+    can_manage_accounts = models.BooleanField(
+        _("manage accounts"), default=False, help_text=_("Find or create accounts, add users.")
+    )
+    can_grant_points = models.BooleanField(
+        _("grant points"), default=False, help_text=_("Grants and manual adjustments.")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("integration key")
+        verbose_name_plural = _("integration keys")
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="integration_key_name_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST sent with an `Idempotency-Key`, replayed for its retries.
+
+    `scope` is the credential that sent it ("token:12", "key:3", "user:7"): one client's keys
+    never meet another's. The unique constraint is what makes concurrent retries run once.
+    """
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_CHARS)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.scope} {self.key}"

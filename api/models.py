@@ -6,6 +6,7 @@ shown in lists so people can tell their credentials apart.
 """
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -90,8 +91,9 @@ class IdempotencyRecord(models.Model):
     scope = models.CharField(max_length=40)
     key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX_CHARS)
     request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField(null=True)
+    # Set in the transaction that inserted the row, so a committed row always has them.
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:

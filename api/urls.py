@@ -3,7 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .views import customer
+from .views import customer, orders, ticket_actions
 
 app_name = "api"
 
@@ -13,8 +13,21 @@ v1 = [
     path("packages", customer.PackageListView.as_view(), name="packages"),
     path("statement", customer.StatementView.as_view(), name="statement"),
     path("lots", customer.LotListView.as_view(), name="lots"),
-    path("tickets", customer.TicketListView.as_view(), name="tickets"),
+    path("tickets", ticket_actions.TicketsView.as_view(), name="tickets"),
     path("tickets/<int:pk>", customer.TicketDetailView.as_view(), name="ticket"),
+    path(
+        "tickets/<int:pk>/messages",
+        ticket_actions.TicketMessagesView.as_view(),
+        name="ticket_messages",
+    ),
+    path("tickets/<int:pk>/cancel", ticket_actions.TicketCancelView.as_view()),
+    path("tickets/<int:pk>/remove-urgency", ticket_actions.TicketRemoveUrgencyView.as_view()),
+    path("tickets/<int:pk>/accept-quote", ticket_actions.TicketAcceptQuoteView.as_view()),
+    path("tickets/<int:pk>/decline-quote", ticket_actions.TicketDeclineQuoteView.as_view()),
+    path("tickets/<int:pk>/reconsider", ticket_actions.TicketReconsiderView.as_view()),
+    path("tickets/<int:pk>/rate", ticket_actions.TicketRateView.as_view()),
+    path("orders", orders.OrderListView.as_view(), name="orders"),
+    path("orders/<int:pk>", orders.OrderDetailView.as_view(), name="order"),
     path(
         "tickets/<int:ticket_pk>/attachments/<int:pk>",
         customer.AttachmentDownloadView.as_view(),

@@ -105,3 +105,26 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.scope} {self.key}"
+
+
+class ShopCustomer(models.Model):
+    """The shop's own id of a customer, tied to the account made or found for them."""
+
+    external_id = models.CharField(_("shop customer id"), max_length=100, unique=True)
+    account = models.OneToOneField(
+        "accounts.Account",
+        on_delete=models.PROTECT,
+        related_name="shop_customer",
+        verbose_name=_("account"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("shop customer")
+        verbose_name_plural = _("shop customers")
+        constraints = [
+            models.CheckConstraint(condition=~Q(external_id=""), name="shop_customer_id_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.external_id

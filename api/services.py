@@ -9,15 +9,17 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Account
+from accounts.provisioning import account_provision
 from core.errors import HelpDeskError
 from core.text import text_check
 
 from .credentials import KEY_PREFIX, TOKEN_PREFIX, new_secret, secret_hash, shown_prefix
-from .models import NAME_MAX_CHARS, ApiToken, IntegrationKey
+from .models import NAME_MAX_CHARS, ApiToken, IntegrationKey, ShopCustomer
 
 if TYPE_CHECKING:
     from helpdesk.models import User
@@ -92,3 +94,44 @@ def credential_mark_used(credential: ApiToken | IntegrationKey) -> None:
     if credential.last_used_at is None or now - credential.last_used_at >= LAST_USED_PRECISION:
         type(credential).objects.filter(pk=credential.pk).update(last_used_at=now)
         credential.last_used_at = now
+
+
+@transaction.atomic
+def shop_account_find_or_create(
+    *,
+    external_id: str,
+    email: str,
+    account_name: str,
+    created_by: User,
+    first_name: str = "",
+    last_name: str = "",
+) -> tuple[Account, bool]:
+    """The account of the shop's customer `external_id` (if given) or of the owner `email`; a new
+    one (owner invited by e-mail) when neither is known. `created` says which."""
+    if external_id:
+        known = ShopCustomer.objects.select_related("account").filter(external_id=external_id)
+        if known:
+            return known[0].account, False
+    account, created = account_provision(
+        email=email,
+        account_name=account_name,
+        created_by=created_by,
+        first_name=first_name,
+        last_name=last_name,
+    )
+    if external_id:
+        linked = ShopCustomer.objects.filter(account=account).first()
+        if linked is not None:
+            raise HelpDeskError(
+                _("This e-mail's account belongs to another shop customer id."),
+                code="shop_customer_conflict",
+            )
+        try:
+            with transaction.atomic():
+                ShopCustomer.objects.create(external_id=external_id, account=account)
+        except IntegrityError as error:  # linked by a request at this very moment
+            raise HelpDeskError(
+                _("This shop customer id was linked meanwhile; retry."),
+                code="shop_customer_conflict",
+            ) from error
+    return account, created

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .views import customer, orders, ticket_actions
+from .views import customer, integration, orders, ticket_actions
 
 app_name = "api"
 
@@ -28,6 +28,13 @@ v1 = [
     path("tickets/<int:pk>/rate", ticket_actions.TicketRateView.as_view()),
     path("orders", orders.OrderListView.as_view(), name="orders"),
     path("orders/<int:pk>", orders.OrderDetailView.as_view(), name="order"),
+    # The vendor's systems (integration keys).
+    path("integration/accounts", integration.AccountFindOrCreateView.as_view()),
+    path("integration/accounts/<int:pk>", integration.AccountDetailView.as_view()),
+    path("integration/accounts/<int:pk>/grants", integration.GrantView.as_view()),
+    path("integration/accounts/<int:pk>/adjustments", integration.AdjustmentView.as_view()),
+    path("integration/accounts/<int:pk>/statement", integration.AccountStatementView.as_view()),
+    path("integration/accounts/<int:pk>/tickets", integration.AccountTicketsView.as_view()),
     path(
         "tickets/<int:ticket_pk>/attachments/<int:pk>",
         customer.AttachmentDownloadView.as_view(),

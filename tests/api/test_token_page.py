@@ -102,7 +102,7 @@ def test_a_customer_makes_a_token_and_reads_the_reference_in_a_browser(page, scr
     page.get_by_label("Name").fill("My script")
     page.get_by_role("button", name="Create token").click()
     expect(page.locator("#new-token-secret")).to_have_text(re.compile(r"^hdp_"))
-    expect(page.get_by_role("cell", name="My script")).to_be_visible()
+    expect(page.get_by_role("cell", name="My script", exact=True)).to_be_visible()
     screenshot("api-tokens")
 
     page.get_by_role("link", name="API reference").click()

@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from core.errors import HelpDeskError
 
 from .models import IDEMPOTENCY_KEY_MAX_CHARS, IdempotencyRecord
-from .problems import PROBLEM_CONTENT_TYPE, problem
+from .problems import PROBLEM_CONTENT_TYPE, ProblemResponse, problem
 from .throttling import credential_scope
 
 HEADER = "Idempotency-Key"
@@ -76,8 +76,12 @@ def _claim(*, scope: str, key: str, fingerprint: str) -> tuple[IdempotencyRecord
 
 
 def _replay(record: IdempotencyRecord) -> Response:
-    content_type = PROBLEM_CONTENT_TYPE if record.status_code >= 400 else None
-    response = Response(record.response_body, status=record.status_code, content_type=content_type)
+    if record.status_code >= 400:
+        response = ProblemResponse(
+            record.response_body, status=record.status_code, content_type=PROBLEM_CONTENT_TYPE
+        )
+    else:
+        response = Response(record.response_body, status=record.status_code)
     response[REPLAYED_HEADER] = "true"
     return response
 

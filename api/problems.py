@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -35,6 +36,17 @@ UNPROCESSABLE_CODES = {
 EXTRA_MEMBERS = ("required", "available", "missing")
 
 
+class ProblemResponse(Response):
+    """Always JSON, whatever renderer the view negotiated (the schema view's is YAML)."""
+
+    @property
+    def rendered_content(self):
+        self.accepted_renderer = JSONRenderer()
+        self.accepted_media_type = PROBLEM_CONTENT_TYPE
+        self.renderer_context = getattr(self, "renderer_context", None) or {}
+        return super().rendered_content
+
+
 def problem(*, status_code: int, code: str, title: str, detail: str = "", **members) -> Response:
     body = {
         "type": PROBLEM_TYPE_BASE + code,
@@ -44,7 +56,7 @@ def problem(*, status_code: int, code: str, title: str, detail: str = "", **memb
         "code": code,
         **members,
     }
-    return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+    return ProblemResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def helpdesk_error_status(error: HelpDeskError) -> int:

@@ -1,6 +1,7 @@
 """Requests per credential (token, key, or the session's user), counted in the cache; anonymous
 requests per client address. Over the rate: 429 with Retry-After."""
 
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.clients import client_ip
@@ -26,6 +27,10 @@ class CredentialRateThrottle(SimpleRateThrottle):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
+
+    def get_rate(self):
+        # Read when used, not when the class was defined: the setting may change (tests).
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
     def get_cache_key(self, request, view):
         if request.user and request.user.is_authenticated:

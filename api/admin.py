@@ -1,12 +1,20 @@
 """Staff create integration keys (the secret is shown once, on the page after saving), revoke
-them, and see personal tokens (revoke only)."""
+them, and see personal tokens (revoke only); webhook subscriptions, and the deliveries with
+their answers (re-send)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiToken, IntegrationKey
-from .services import api_token_revoke, integration_key_create, integration_key_revoke
+from .models import ApiToken, IntegrationKey, WebhookDelivery, WebhookEvent, WebhookSubscription
+from .services import (
+    api_token_revoke,
+    integration_key_create,
+    integration_key_revoke,
+    webhook_delivery_resend,
+    webhook_subscription_create,
+)
 
 PERMISSION_FIELDS = ("can_read_accounts", "can_manage_accounts", "can_grant_points")
 
@@ -96,3 +104,65 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             api_token_revoke(token=token)
         self.message_user(request, _("The tokens are revoked."), messages.SUCCESS)
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("url", "integration_key", "is_active", "created_at")
+    list_filter = ("is_active",)
+    list_select_related = ("integration_key",)
+    readonly_fields = ("secret", "created_at")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.base_fields["events"] = forms.MultipleChoiceField(
+            choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple, label=_("Events")
+        )
+        form.base_fields["integration_key"].queryset = IntegrationKey.objects.filter(
+            revoked_at=None, can_read_accounts=True
+        )
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = webhook_subscription_create(
+            integration_key=form.cleaned_data["integration_key"],
+            url=form.cleaned_data["url"],
+            events=form.cleaned_data["events"],
+        )
+        obj.pk = created.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = (
+        "event",
+        "subscription",
+        "status",
+        "attempts",
+        "last_status_code",
+        "created_at",
+        "delivered_at",
+    )
+    list_filter = ("status", "event")
+    list_select_related = ("subscription",)
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in WebhookDelivery._meta.fields]
+    actions = ["resend"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Re-send the selected deliveries"), permissions=["change"])
+    def resend(self, request, queryset):
+        for delivery in queryset:
+            webhook_delivery_resend(delivery=delivery)
+        self.message_user(request, _("The deliveries are queued again."), messages.SUCCESS)

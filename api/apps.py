@@ -6,3 +6,11 @@ class ApiConfig(AppConfig):
     name = "api"
     verbose_name = _("REST API")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from notifications.outbox import listen
+
+        from .webhooks.events import record_events
+
+        # The lower apps' events (through the outbox) become webhook deliveries.
+        listen(record_events)

@@ -128,3 +128,88 @@ class ShopCustomer(models.Model):
 
     def __str__(self):
         return self.external_id
+
+
+class WebhookEvent(models.TextChoices):
+    TICKET_CREATED = "ticket.created", _("ticket created")
+    TICKET_REPLIED = "ticket.replied", _("ticket replied")
+    TICKET_COST_CHANGED = "ticket.cost_changed", _("ticket cost changed")
+    TICKET_RESOLVED = "ticket.resolved", _("ticket resolved")
+    TICKET_RETURNED_AS_BUG = "ticket.returned_as_bug", _("ticket returned as a software bug")
+    POINTS_EXPIRING = "points.expiring_soon", _("points expiring soon")
+
+
+class WebhookSubscription(models.Model):
+    """A URL of an integration that receives events (of every account), signed with `secret`."""
+
+    integration_key = models.ForeignKey(
+        IntegrationKey,
+        on_delete=models.PROTECT,
+        related_name="webhook_subscriptions",
+        verbose_name=_("integration key"),
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list, help_text=_("Event types it receives."))
+    # Kept readable: every delivery is signed with it (HMAC-SHA256), as the receiver verifies.
+    secret = models.CharField(_("signing secret"), max_length=100, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+
+    def __str__(self):
+        return self.url
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    DELIVERED = "delivered", _("delivered")
+    FAILED = "failed", _("failed (gave up)")
+
+
+class WebhookDelivery(models.Model):
+    """One event to one subscription: its signed body, attempts and the last answer."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        verbose_name=_("subscription"),
+    )
+    event_id = models.UUIDField(_("event id"), unique=True)
+    event = models.CharField(_("event"), max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField(_("payload"), encoder=DjangoJSONEncoder)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(
+        _("last HTTP status"), null=True, blank=True
+    )
+    last_response = models.TextField(_("last response"), blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            models.Index(
+                fields=["subscription", "status", "id"], name="webhook_delivery_queue_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=DeliveryStatus.PENDING) | Q(next_attempt_at__isnull=False),
+                name="webhook_delivery_pending_is_scheduled",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event} → {self.subscription}"

@@ -5,7 +5,9 @@ Each function returns the new secret once; only its hash is kept.
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
@@ -19,7 +21,17 @@ from core.errors import HelpDeskError
 from core.text import text_check
 
 from .credentials import KEY_PREFIX, TOKEN_PREFIX, new_secret, secret_hash, shown_prefix
-from .models import NAME_MAX_CHARS, ApiToken, IntegrationKey, ShopCustomer
+from .models import (
+    NAME_MAX_CHARS,
+    ApiToken,
+    DeliveryStatus,
+    IntegrationKey,
+    ShopCustomer,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
+from .webhooks.tasks import queue_subscription
 
 if TYPE_CHECKING:
     from helpdesk.models import User
@@ -135,3 +147,31 @@ def shop_account_find_or_create(
                 code="shop_customer_conflict",
             ) from error
     return account, created
+
+
+@transaction.atomic
+def webhook_subscription_create(
+    *, integration_key: IntegrationKey, url: str, events: list[str]
+) -> WebhookSubscription:
+    """A subscription of the key's URL to `events`, with a new signing secret."""
+    unknown = set(events) - set(WebhookEvent.values)
+    if not events or unknown:
+        raise HelpDeskError(
+            _("Choose events among: %(events)s.") % {"events": ", ".join(WebhookEvent.values)},
+            code="invalid_events",
+        )
+    return WebhookSubscription.objects.create(
+        integration_key=integration_key,
+        url=url,
+        events=sorted(set(events)),
+        secret="whsec_" + secrets.token_urlsafe(32),
+    )
+
+
+@transaction.atomic
+def webhook_delivery_resend(*, delivery: WebhookDelivery) -> None:
+    """Send the delivery again (staff, from the admin), now and in its subscription's order."""
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), attempts=0
+    )
+    transaction.on_commit(partial(queue_subscription, delivery.subscription_id))

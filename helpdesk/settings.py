@@ -338,6 +338,9 @@ SPECTACULAR_SETTINGS = {
 API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
 if API_IDEMPOTENCY_HOURS < 24:
     raise ImproperlyConfigured("API_IDEMPOTENCY_HOURS must be at least 24.")
+# Outgoing webhooks: seconds to wait for a receiver, attempts before a delivery is given up.
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 
 # --- Logging ----------------------------------------------------------------------------------
 
@@ -458,6 +461,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "drain-outbox": {
         "task": "notifications.tasks.drain_outbox",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
+    # The API's outgoing webhooks: retries and deliveries whose task never ran (issue 12).
+    "drain-webhooks": {
+        "task": "api.webhooks.tasks.drain_webhooks",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },

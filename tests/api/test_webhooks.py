@@ -1,0 +1,229 @@
+"""Outgoing webhooks against a real HTTP receiver on 127.0.0.1: signed as our payment webhook
+verifies, sent after commit, in order per subscription, retried with backoff, given up, re-sent
+from the admin."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import time_machine
+from django.test import override_settings
+from django.utils import timezone
+
+from api.models import DeliveryStatus, WebhookDelivery, WebhookEvent
+from api.services import (
+    integration_key_create,
+    integration_key_revoke,
+    webhook_subscription_create,
+)
+from api.webhooks.tasks import drain_webhooks
+from core.errors import HelpDeskError
+from points.payments import SIGNATURE_HEADER, webhook_verify
+from points.services import points_grant
+from tests.factories import IssueCategoryFactory
+from tickets.services import ticket_file, ticket_reply
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """An HTTP server in this process: records every request; answers the next queued status
+    (200 when none is queued)."""
+
+    def __init__(self):
+        self.requests: list[tuple[dict, bytes]] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok" if status == 200 else b"try later")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict]:
+        return [json.loads(body) for _headers, body in self.requests]
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.server.shutdown()
+
+
+@pytest.fixture
+def subscription(receiver, staff):
+    key, _secret = integration_key_create(name="shop", created_by=staff, can_read_accounts=True)
+    return webhook_subscription_create(
+        integration_key=key,
+        url=receiver.url,
+        events=[WebhookEvent.TICKET_CREATED, WebhookEvent.TICKET_REPLIED],
+    )
+
+
+@pytest.fixture
+def funded(account):
+    points_grant(account=account, points=500, reason="test", actor=None)
+    return account
+
+
+def file_ticket(account, owner, commit):
+    with commit(execute=True):
+        return ticket_file(
+            account=account,
+            filed_by=owner,
+            category=IssueCategoryFactory(points=10),
+            subject="Broken",
+            description="It broke.",
+        )
+
+
+def test_a_filed_ticket_is_posted_signed_after_commit(
+    receiver, subscription, funded, owner, django_capture_on_commit_callbacks
+):
+    ticket = file_ticket(funded, owner, django_capture_on_commit_callbacks)
+    [(headers, body)] = receiver.requests
+    with override_settings(PAYMENT_WEBHOOK_SECRET=subscription.secret):
+        webhook_verify(body=body, header=headers[SIGNATURE_HEADER])
+    event = json.loads(body)
+    assert event["type"] == "ticket.created"
+    assert event["data"] == {"account": funded.pk, "ticket": ticket.pk, "status": "open"}
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
+    assert str(delivery.event_id) == event["id"]
+
+
+def test_a_wrong_secret_does_not_verify(
+    receiver, subscription, funded, owner, django_capture_on_commit_callbacks
+):
+    file_ticket(funded, owner, django_capture_on_commit_callbacks)
+    [(headers, body)] = receiver.requests
+    with override_settings(PAYMENT_WEBHOOK_SECRET="another secret"), pytest.raises(HelpDeskError):
+        webhook_verify(body=body, header=headers[SIGNATURE_HEADER])
+
+
+def test_nothing_is_sent_for_a_rolled_back_operation(receiver, subscription, account, owner):
+    with pytest.raises(HelpDeskError):
+        ticket_file(  # no points: refused, rolled back
+            account=account,
+            filed_by=owner,
+            category=IssueCategoryFactory(points=10),
+            subject="Broken",
+            description="It broke.",
+        )
+    assert not WebhookDelivery.objects.exists()
+    assert receiver.requests == []
+
+
+def test_failures_are_retried_with_backoff_and_order_is_kept(
+    receiver, subscription, funded, owner, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [500]
+    ticket = file_ticket(funded, owner, django_capture_on_commit_callbacks)
+    first = WebhookDelivery.objects.get()
+    assert (first.status, first.attempts, first.last_status_code) == ("pending", 1, 500)
+    assert first.last_response == "try later"
+    # A later event waits behind the failed one: the receiver never sees them out of order.
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_reply(ticket=ticket, author=owner, body="More details")
+    assert len(receiver.requests) == 1
+    drain_webhooks()  # the retry is not due yet
+    assert len(receiver.requests) == 1
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        assert drain_webhooks() == 2
+    assert [e["type"] for e in receiver.events()] == [
+        "ticket.created",
+        "ticket.created",
+        "ticket.replied",
+    ]
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_an_unreachable_receiver_is_given_up_then_resent_from_the_admin(
+    receiver,
+    subscription,
+    funded,
+    owner,
+    settings,
+    client,
+    staff,
+    django_capture_on_commit_callbacks,
+):
+    settings.WEBHOOK_MAX_ATTEMPTS = 3
+    receiver.statuses = [503, 503, 503]
+    file_ticket(funded, owner, django_capture_on_commit_callbacks)
+    moment = timezone.now()
+    for wait in (31, 62):
+        moment += timedelta(seconds=wait)
+        with time_machine.travel(moment):
+            drain_webhooks()
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    page = client.get("/admin/api/webhookdelivery/")
+    assert "ticket.created" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/api/webhookdelivery/",
+            {"action": "resend", "_selected_action": [delivery.pk]},
+        )
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert len(receiver.requests) == 4
+
+
+def test_unsubscribed_events_and_revoked_keys_get_nothing(
+    receiver, subscription, funded, owner, django_capture_on_commit_callbacks
+):
+    subscription.events = [WebhookEvent.TICKET_RESOLVED]
+    subscription.save()
+    file_ticket(funded, owner, django_capture_on_commit_callbacks)
+    subscription.events = [WebhookEvent.TICKET_CREATED]
+    subscription.save()
+    integration_key_revoke(key=subscription.integration_key)
+    file_ticket(funded, owner, django_capture_on_commit_callbacks)
+    assert not WebhookDelivery.objects.exists()
+    assert receiver.requests == []
+
+
+def test_a_subscription_needs_known_events(staff):
+    key, _secret = integration_key_create(name="k", created_by=staff, can_read_accounts=True)
+    for events in ([], ["ticket.exploded"]):
+        with pytest.raises(HelpDeskError):
+            webhook_subscription_create(integration_key=key, url="http://127.0.0.1/", events=events)
+
+
+def test_the_delivery_list_makes_a_bounded_number_of_queries(
+    receiver,
+    subscription,
+    funded,
+    owner,
+    client,
+    staff,
+    django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    for _ in range(5):
+        file_ticket(funded, owner, django_capture_on_commit_callbacks)
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    with django_assert_max_num_queries(12):
+        assert client.get("/admin/api/webhookdelivery/").status_code == 200

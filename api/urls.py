@@ -1,9 +1,10 @@
 """/api/: version 1 of the API, its schema and its reference page."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from .views import customer, integration, orders, ticket_actions
+from .views.common import NotFoundView
 
 app_name = "api"
 
@@ -46,4 +47,5 @@ urlpatterns = [
     path("v1/", include(v1)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^", NotFoundView.as_view()),
 ]

@@ -3,6 +3,7 @@ problem responses every operation documents."""
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -57,3 +58,17 @@ class IntegrationView(APIView):
 
     permission_classes = [IntegrationPermission]
     integration_permission = "can_read_accounts"
+
+
+class NotFoundView(APIView):
+    """Any other path under /api/: a 404 problem rather than the site's HTML page."""
+
+    permission_classes = []
+    authentication_classes = []
+    throttle_classes = []
+    schema = None
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise Http404
+
+    get = post = put = patch = delete = head = options = http_method_not_allowed

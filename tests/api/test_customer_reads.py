@@ -174,3 +174,9 @@ def test_reads_make_a_bounded_number_of_queries(api, account, django_assert_max_
     for url in ("/api/v1/tickets", "/api/v1/statement", "/api/v1/lots", "/api/v1/me"):
         with django_assert_max_num_queries(8):
             assert api.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/v1/tickets/abc", "/api/v2/me", "/api/"])
+def test_unknown_api_paths_are_404_problems(api, path):
+    assert_problem(api.get(path), 404, "not_found")
+    assert_problem(api.post(path, {}, format="json"), 404, "not_found")

@@ -8,9 +8,11 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from notifications.outbox import listen
+        from notifications import outbox
+        from points import listeners
 
-        from .webhooks.events import record_events
+        from .webhooks.events import record_events, record_ledger_events
 
-        # The lower apps' events (through the outbox) become webhook deliveries.
-        listen(record_events)
+        # The lower apps' events (the outbox's, the ledger's) become webhook deliveries.
+        outbox.listen(record_events)
+        listeners.listen(record_ledger_events)

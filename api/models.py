@@ -136,7 +136,10 @@ class WebhookEvent(models.TextChoices):
     TICKET_COST_CHANGED = "ticket.cost_changed", _("ticket cost changed")
     TICKET_RESOLVED = "ticket.resolved", _("ticket resolved")
     TICKET_RETURNED_AS_BUG = "ticket.returned_as_bug", _("ticket returned as a software bug")
+    POINTS_PURCHASED = "points.purchased", _("points purchased")
+    POINTS_GRANTED = "points.granted", _("points granted")
     POINTS_EXPIRING = "points.expiring_soon", _("points expiring soon")
+    POINTS_EXPIRED = "points.expired", _("points expired")
 
 
 class WebhookSubscription(models.Model):

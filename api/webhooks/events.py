@@ -1,7 +1,8 @@
 """From the outbox's events to webhook deliveries.
 
-`record_events` is registered with `notifications.outbox.listen` (api.apps): the lower apps raise
-their events as they always do and never import the API. A delivery row is written in the same
+`record_events` is registered with `notifications.outbox.listen` and `record_ledger_events` with
+`points.listeners.listen` (api.apps): the lower apps raise their events as they always do and
+never import the API. A delivery row is written in the same
 transaction as what it tells about; its sending is queued after commit.
 """
 
@@ -57,10 +58,8 @@ def _data(subject: models.Model | None, context: Mapping[str, Any]) -> dict:
     return {}
 
 
-def record_events(event: str, items: list[tuple[models.Model | None, Mapping[str, Any]]]) -> None:
-    webhook_event = OUTBOX_EVENTS.get(event)
-    if webhook_event is None:
-        return
+def _deliver(webhook_event: WebhookEvent, items: list[dict]) -> None:
+    """One delivery per (event data, subscription to `webhook_event`), sent after commit."""
     subscriptions = [
         subscription
         for subscription in WebhookSubscription.objects.filter(
@@ -70,12 +69,11 @@ def record_events(event: str, items: list[tuple[models.Model | None, Mapping[str
         )
         if webhook_event in subscription.events
     ]
-    if not subscriptions:
+    if not subscriptions or not items:
         return
     now = timezone.now()
     deliveries = []
-    for subject, context in items:
-        data = _data(subject, context)
+    for data in items:
         for subscription in subscriptions:
             event_id = uuid.uuid4()
             deliveries.append(
@@ -96,3 +94,15 @@ def record_events(event: str, items: list[tuple[models.Model | None, Mapping[str
     WebhookDelivery.objects.bulk_create(deliveries)
     for subscription in subscriptions:
         transaction.on_commit(partial(queue_subscription, subscription.pk))
+
+
+def record_events(event: str, items: list[tuple[models.Model | None, Mapping[str, Any]]]) -> None:
+    """The outbox's listener (tickets' events, points expiring soon)."""
+    webhook_event = OUTBOX_EVENTS.get(event)
+    if webhook_event is not None:
+        _deliver(webhook_event, [_data(subject, context) for subject, context in items])
+
+
+def record_ledger_events(event: str, items: list[dict[str, Any]]) -> None:
+    """The ledger's listener (points purchased, granted, expired)."""
+    _deliver(WebhookEvent(event), items)

@@ -23,7 +23,7 @@ from api.services import (
 from api.webhooks.tasks import drain_webhooks
 from core.errors import HelpDeskError
 from points.payments import SIGNATURE_HEADER, webhook_verify
-from points.services import points_grant
+from points.services import lots_expire_due, points_grant, points_purchase
 from tests.factories import IssueCategoryFactory
 from tickets.services import ticket_file, ticket_reply
 
@@ -227,3 +227,28 @@ def test_the_delivery_list_makes_a_bounded_number_of_queries(
     client.force_login(staff)
     with django_assert_max_num_queries(12):
         assert client.get("/admin/api/webhookdelivery/").status_code == 200
+
+
+def test_ledger_events_are_delivered(receiver, staff, account, django_capture_on_commit_callbacks):
+    key, _secret = integration_key_create(name="books", created_by=staff, can_read_accounts=True)
+    webhook_subscription_create(
+        integration_key=key,
+        url=receiver.url,
+        events=[
+            WebhookEvent.POINTS_GRANTED,
+            WebhookEvent.POINTS_PURCHASED,
+            WebhookEvent.POINTS_EXPIRED,
+        ],
+    )
+    soon = timezone.now() + timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        lot = points_grant(account=account, points=30, reason="promo", actor=None, expires_at=soon)
+    with django_capture_on_commit_callbacks(execute=True):
+        points_purchase(account=account, points=100, payment_reference="pay_1")
+    later = soon + timedelta(minutes=1)
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        lots_expire_due(as_of=later)
+    events = receiver.events()
+    assert [e["type"] for e in events] == ["points.granted", "points.purchased", "points.expired"]
+    assert events[0]["data"] == {"account": account.pk, "lot": lot.pk, "points": 30, "order": None}
+    assert events[2]["data"] == {"account": account.pk, "lot": lot.pk, "points": 30}

@@ -129,3 +129,10 @@ def idempotent(method):
             return response
 
     return wrapper
+
+
+def idempotency_records_forget() -> int:
+    """Delete the records older than API_IDEMPOTENCY_HOURS (hourly job); returns how many."""
+    since = timezone.now() - timedelta(hours=settings.API_IDEMPOTENCY_HOURS)
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=since).delete()
+    return deleted

@@ -470,4 +470,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },
+    "forget-idempotency-keys": {
+        "task": "api.tasks.forget_idempotency_keys",
+        "schedule": crontab(minute=45),
+        "options": {"expires": _HOUR - 60},
+    },
 }

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from api.models import IdempotencyRecord
 from api.services import api_token_create
+from api.tasks import forget_idempotency_keys
 from points.models import Order
 from points.selectors import points_available
 from points.services import points_grant
@@ -157,3 +158,13 @@ def test_concurrent_requests_with_one_key_run_once(account, token_secret):
     assert points_available(account=account) == 250
     assert {status for status, _body in answers} == {201}
     assert len({body["id"] for _status, body in answers}) == 1
+
+
+@pytest.mark.django_db
+def test_the_hourly_job_forgets_keys_past_the_window(api, funded):
+    category = IssueCategoryFactory(points=10)
+    api.post("/api/v1/tickets", ticket_body(category), format="json", HTTP_IDEMPOTENCY_KEY="old")
+    assert forget_idempotency_keys() == 0
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        assert forget_idempotency_keys() == 1
+    assert not IdempotencyRecord.objects.exists()

@@ -11,6 +11,7 @@ class ApiConfig(AppConfig):
         from notifications import outbox
         from points import listeners
 
+        from . import tasks  # noqa: F401  (registers the beat jobs' tasks wherever the app runs)
         from .webhooks.events import record_events, record_ledger_events
 
         # The lower apps' events (the outbox's, the ledger's) become webhook deliveries.

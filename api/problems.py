@@ -31,6 +31,9 @@ UNPROCESSABLE_CODES = {
     "name_required",
     "attachment_rejected",
     "cost_out_of_bounds",
+    "invalid_events",
+    "invalid_url",
+    "email_required",
 }
 # A refusal's own facts a program needs, when the error has them.
 EXTRA_MEMBERS = ("required", "available", "missing")

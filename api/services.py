@@ -31,6 +31,7 @@ from .models import (
     WebhookEvent,
     WebhookSubscription,
 )
+from .webhooks.addresses import url_refusal
 from .webhooks.tasks import queue_subscription
 
 if TYPE_CHECKING:
@@ -160,12 +161,23 @@ def webhook_subscription_create(
             _("Choose events among: %(events)s.") % {"events": ", ".join(WebhookEvent.values)},
             code="invalid_events",
         )
+    refusal = url_refusal(url)
+    if refusal:
+        raise HelpDeskError(
+            _("This URL can't receive webhooks: %(why)s.") % {"why": refusal}, code="invalid_url"
+        )
     return WebhookSubscription.objects.create(
         integration_key=integration_key,
         url=url,
         events=sorted(set(events)),
         secret="whsec_" + secrets.token_urlsafe(32),
     )
+
+
+@transaction.atomic
+def webhook_subscription_deactivate(*, subscription: WebhookSubscription) -> None:
+    """No more deliveries are made for it (those made are still sent)."""
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(is_active=False)
 
 
 @transaction.atomic

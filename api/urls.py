@@ -3,7 +3,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .views import customer, integration, orders, ticket_actions
+from .views import customer, integration, orders, ticket_actions, webhooks
 from .views.common import NotFoundView
 
 app_name = "api"
@@ -36,6 +36,8 @@ v1 = [
     path("integration/accounts/<int:pk>/adjustments", integration.AdjustmentView.as_view()),
     path("integration/accounts/<int:pk>/statement", integration.AccountStatementView.as_view()),
     path("integration/accounts/<int:pk>/tickets", integration.AccountTicketsView.as_view()),
+    path("integration/webhooks", webhooks.SubscriptionListView.as_view()),
+    path("integration/webhooks/<int:pk>", webhooks.SubscriptionDetailView.as_view()),
     path(
         "tickets/<int:ticket_pk>/attachments/<int:pk>",
         customer.AttachmentDownloadView.as_view(),

@@ -341,6 +341,8 @@ if API_IDEMPOTENCY_HOURS < 24:
 # Outgoing webhooks: seconds to wait for a receiver, attempts before a delivery is given up.
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Let webhooks go to loopback and private addresses (an on-premises receiver; the tests).
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
 # --- Logging ----------------------------------------------------------------------------------
 

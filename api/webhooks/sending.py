@@ -25,6 +25,7 @@ from django.utils import timezone
 from points.payments import SIGNATURE_HEADER, webhook_signature
 
 from ..models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from .addresses import url_refusal
 
 RESPONSE_KEPT_CHARS = 2000
 FIRST_RETRY = timedelta(seconds=30)
@@ -33,6 +34,10 @@ LONGEST_WAIT = timedelta(hours=6)
 
 def _post(*, url: str, body: bytes, secret: str) -> tuple[int | None, str]:
     """(HTTP status or None, the start of the answer or the error)."""
+    # Checked again at each attempt: the name may resolve elsewhere than when subscribed.
+    refusal = url_refusal(url)
+    if refusal:
+        return None, f"not sent: {refusal}"
     timestamp = int(time.time())
     request = urllib.request.Request(
         url,

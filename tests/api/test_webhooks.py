@@ -27,6 +27,9 @@ from points.services import lots_expire_due, points_grant, points_purchase
 from tests.factories import IssueCategoryFactory
 from tickets.services import ticket_file, ticket_reply
 
+from .conftest import integration_client
+from .support import assert_problem
+
 pytestmark = pytest.mark.django_db
 
 
@@ -252,3 +255,85 @@ def test_ledger_events_are_delivered(receiver, staff, account, django_capture_on
     assert [e["type"] for e in events] == ["points.granted", "points.purchased", "points.expired"]
     assert events[0]["data"] == {"account": account.pk, "lot": lot.pk, "points": 30, "order": None}
     assert events[2]["data"] == {"account": account.pk, "lot": lot.pk, "points": 30}
+
+
+def test_an_integration_subscribes_through_the_api_and_receives(
+    receiver, staff, funded, owner, django_capture_on_commit_callbacks
+):
+    shop = integration_client(staff, can_read_accounts=True)
+    response = shop.post(
+        "/api/v1/integration/webhooks",
+        {"url": receiver.url, "events": ["ticket.created"]},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["secret"].startswith("whsec_")
+    listed = shop.get("/api/v1/integration/webhooks").json()
+    assert [s["id"] for s in listed] == [created["id"]]
+    assert "secret" not in listed[0]
+    file_ticket(funded, owner, django_capture_on_commit_callbacks)
+    [(headers, body)] = receiver.requests
+    with override_settings(PAYMENT_WEBHOOK_SECRET=created["secret"]):
+        webhook_verify(body=body, header=headers[SIGNATURE_HEADER])
+    assert shop.delete(f"/api/v1/integration/webhooks/{created['id']}").status_code == 204
+    file_ticket(funded, owner, django_capture_on_commit_callbacks)
+    assert len(receiver.requests) == 1
+    assert shop.get("/api/v1/integration/webhooks").json() == []
+
+
+def test_subscriptions_need_read_permission_and_are_per_key(staff, receiver):
+    writer = integration_client(staff, can_grant_points=True)
+    body = {"url": receiver.url, "events": ["ticket.created"]}
+    response = writer.post("/api/v1/integration/webhooks", body, format="json")
+    assert_problem(response, 403, "permission_denied")
+    reader = integration_client(staff, can_read_accounts=True)
+    other = integration_client(staff, can_read_accounts=True)
+    created = reader.post("/api/v1/integration/webhooks", body, format="json").json()
+    response = other.delete(f"/api/v1/integration/webhooks/{created['id']}")
+    assert_problem(response, 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"url": "http://example.com/x", "events": []},
+        {"url": "http://example.com/x", "events": ["ticket.exploded"]},
+        {"url": "http://example.com/" + "x" * 500, "events": ["ticket.created"]},
+        {"url": "http://example.com/x", "events": "ticket.created"},
+    ],
+)
+def test_invalid_subscriptions_are_400(staff, body):
+    shop = integration_client(staff, can_read_accounts=True)
+    response = shop.post("/api/v1/integration/webhooks", body, format="json")
+    assert_problem(response, 400, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/x",
+        "http://10.0.0.5/x",
+        "http://[::1]/x",
+        "http://169.254.169.254/x",
+        "ftp://example.com/x",
+    ],
+)
+def test_private_addresses_are_refused_unless_allowed(staff, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    shop = integration_client(staff, can_read_accounts=True)
+    response = shop.post(
+        "/api/v1/integration/webhooks", {"url": url, "events": ["ticket.created"]}, format="json"
+    )
+    assert_problem(response, 422, "invalid_url")
+
+
+def test_a_url_that_turned_private_is_not_posted(
+    receiver, subscription, funded, owner, settings, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    file_ticket(funded, owner, django_capture_on_commit_callbacks)
+    delivery = WebhookDelivery.objects.get()
+    assert receiver.requests == []
+    assert delivery.last_response.startswith("not sent:")
+    assert delivery.status == DeliveryStatus.PENDING

@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
-PAGE_SIZE = 50
+PAGE_SIZE = 20
 PAGE_SIZE_MAX = 200
 
 

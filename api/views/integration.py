@@ -14,7 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
-from accounts.models import Account
+from accounts.models import Account, MembershipRole
 from core.numbers import BIGINT_MAX
 from points.selectors import points_summary
 from points.services import JOURNAL_REASON_MAX_CHARS, points_adjust, points_grant
@@ -40,7 +40,7 @@ class IntegrationAccountSerializer(serializers.Serializer):
 
 def account_data(account: Account) -> dict:
     shop = getattr(account, "shop_customer", None)
-    owner = account.memberships.filter(role="owner").select_related("user").first()
+    owner = account.memberships.filter(role=MembershipRole.OWNER).select_related("user").first()
     return IntegrationAccountSerializer(
         {
             "id": account.pk,

@@ -110,3 +110,8 @@ def test_a_customer_makes_a_token_and_reads_the_reference_in_a_browser(page, scr
     expect(page.get_by_text("/api/v1/tickets").first).to_be_visible()
     screenshot("api-reference")
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def test_the_account_users_page_links_to_the_tokens(client, owner):
+    client.force_login(owner)
+    assert f'href="{PAGE}"' in client.get("/accounts/users/").content.decode()

@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 DOCUMENT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 DOVECOT := /usr/sbin/dovecot
 
-.PHONY: install run test bench documents deploy-check
+.PHONY: install run test bench documents deploy-check openapi
 
 install: $(INSTALLED)
 
@@ -56,3 +56,7 @@ test: $(INSTALLED) $(CHROMIUM) $(DOVECOT) documents
 # "Production"); installs podman as root when missing and caches the base images' stand-ins.
 deploy-check: $(INSTALLED)
 	deploy/check.sh
+
+# The API's contract, docs/openapi.yaml, regenerated from the code (a test compares them).
+openapi: $(INSTALLED)
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "security",
     "privacy",
     "mail",
+    "api",
     "helpdesk.apps.HelpDeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -64,6 +65,9 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -329,6 +333,57 @@ HELPDESK_ATTACHMENT_EXTENSIONS = env.list(
 # The longest message (a ticket's description, a reply, an internal note), in characters.
 HELPDESK_MESSAGE_MAX_CHARS = env.int("HELPDESK_MESSAGE_MAX_CHARS", default=50_000)
 
+# --- REST API (issue 12) ----------------------------------------------------------------------
+
+# DRF for /api/v1/: personal tokens and integration keys (api.authentication), the session with
+# CSRF for the site's own pages; errors as application/problem+json (api.problems); throttles per
+# credential on the cache (Redis in production through CACHE_URL).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.CredentialRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "credential": env("API_THROTTLE_RATE", default="1200/min"),
+        "anonymous": env("API_ANONYMOUS_THROTTLE_RATE", default="60/min"),
+    },
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "HelpDesk API",
+    "DESCRIPTION": "Support points, tickets and accounts of the HelpDesk (see README, 'API').",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.TicketStatus",
+        "OrderStatusEnum": "points.models.OrderStatus",
+    },
+}
+# An Idempotency-Key's first response is replayed for this many hours (at least 24).
+API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
+if API_IDEMPOTENCY_HOURS < 24:
+    raise ImproperlyConfigured("API_IDEMPOTENCY_HOURS must be at least 24.")
+# Outgoing webhooks: seconds to wait for a receiver, attempts before a delivery is given up.
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Let webhooks go to loopback and private addresses (an on-premises receiver; the tests).
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+
 # --- Logging ----------------------------------------------------------------------------------
 
 # Everything goes to standard output, for the process manager (compose, systemd) to collect: one
@@ -461,6 +516,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.drain_outbox",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
+    },
+    # The API's outgoing webhooks: retries and deliveries whose task never ran (issue 12).
+    "drain-webhooks": {
+        "task": "api.webhooks.tasks.drain_webhooks",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
+    "forget-idempotency-keys": {
+        "task": "api.tasks.forget_idempotency_keys",
+        "schedule": crontab(minute=45),
+        "options": {"expires": _HOUR - 60},
     },
 }
 

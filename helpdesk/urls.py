@@ -32,5 +32,8 @@ urlpatterns = [
     path("communication-center/support-points/", include("points.urls")),
     path("communication-center/billing/", include("billing.urls")),
     path("mail/", include("mail.urls")),
+    # The REST API (issue 12) and its tokens page.
+    path("api/", include("api.urls")),
+    path("accounts/", include("api.page_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
@@ -30,6 +30,17 @@ logger = logging.getLogger(__name__)
 DRAIN_GRACE = timedelta(seconds=30)
 
 _suppressed = contextvars.ContextVar("notifications_suppressed", default=False)
+
+# Callbacks of higher apps told of every event queued, in the caller's transaction (the API's
+# outgoing webhooks): `listener(event, [(subject, context), ...])`.
+Listener = Callable[[str, list[tuple[models.Model | None, Mapping[str, Any]]]], None]
+_listeners: list[Listener] = []
+
+
+def listen(listener: Listener) -> None:
+    """Register `listener` (from an AppConfig.ready; registering twice is harmless)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 @contextmanager
@@ -59,6 +70,9 @@ def notify_many(
     events.get(event)
     if _suppressed.get():
         return []
+    items = list(items)
+    for listener in _listeners:
+        listener(event, items)
     now = timezone.now()
     notifications = [
         Notification(

@@ -19,6 +19,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
 from django.db.models import F, QuerySet, Value
 
+from . import listeners
 from .models import Entry, EntryKind, Hold, HoldAllocation, Lot
 
 # --- Credits: one entry for the new lot that holds the points ---------------------------------
@@ -45,14 +46,25 @@ def _credit(
     )
 
 
+def _lot_event(event: str, lot: Lot) -> None:
+    listeners.ledger_event(
+        event,
+        [{"account": lot.account_id, "lot": lot.pk, "points": lot.points, "order": lot.order_id}],
+    )
+
+
 def record_purchase(*, lot: Lot, actor: AbstractBaseUser | None) -> Entry:
     """The paid points of a new purchase lot (and its order, if any)."""
-    return _credit(lot=lot, kind=EntryKind.PURCHASE, actor=actor)
+    entry = _credit(lot=lot, kind=EntryKind.PURCHASE, actor=actor)
+    _lot_event(listeners.PURCHASED, lot)
+    return entry
 
 
 def record_grant(*, lot: Lot, actor: AbstractBaseUser | None, reason: str) -> Entry:
     """Points staff granted, as a new lot."""
-    return _credit(lot=lot, kind=EntryKind.GRANT, actor=actor, reason=reason)
+    entry = _credit(lot=lot, kind=EntryKind.GRANT, actor=actor, reason=reason)
+    _lot_event(listeners.GRANTED, lot)
+    return entry
 
 
 def record_adjustment_credit(*, lot: Lot, actor: AbstractBaseUser | None, reason: str) -> Entry:
@@ -202,6 +214,16 @@ def record_settlement(
 
 def record_expiries(*, lots: QuerySet[Lot], at: datetime) -> int:
     """The unheld remainder of each of `lots` that has points left expired. Returns the points."""
+    if listeners.has_listeners():
+        listeners.ledger_event(
+            listeners.EXPIRED,
+            [
+                {"account": account, "lot": lot, "points": points}
+                for account, lot, points in lots.filter(remaining__gt=0)
+                .order_by("account_id", "id")
+                .values_list("account_id", "id", "remaining")
+            ],
+        )
     return _insert_select(
         lots.filter(remaining__gt=0),
         account=F("account_id"),

@@ -278,6 +278,7 @@ CUSTOMER_PAGES = [
     "/communication-center/billing/details/",
     "/accounts/security/",
     "/accounts/privacy/",
+    "/accounts/api-tokens/",
 ]
 
 STAFF_PAGES = [
@@ -296,6 +297,7 @@ STAFF_PAGES = [
     "/admin/points/pointpackage/add/",
     "/admin/catalog/issuecategory/add/",
     "/admin/helpdesk/user/add/",
+    "/admin/api/integrationkey/add/",
 ]
 
 ANONYMOUS_PAGES = [

@@ -61,6 +61,8 @@ def test_the_beat_schedule_runs_each_job_at_its_period():
         "privacy-retention",
         "drain-outbox",
         "poll-mail",
+        "drain-webhooks",
+        "forget-idempotency-keys",
     }
     for job in schedule.values():
         assert job["task"] in celery_app.tasks
@@ -80,6 +82,9 @@ def test_the_beat_schedule_runs_each_job_at_its_period():
 
     assert entry("drain-outbox")["schedule"] == timedelta(minutes=1)
     assert entry("compensate-late-hotrush")["schedule"] == timedelta(minutes=1)
+    assert entry("drain-webhooks")["schedule"] == timedelta(minutes=1)
+    forget = entry("forget-idempotency-keys")["schedule"]
+    assert (forget.minute, forget.hour) == ({45}, EVERY_HOUR)
 
 
 def test_a_run_left_waiting_in_the_queue_past_the_next_one_is_dropped():

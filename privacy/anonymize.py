@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.models import Account
+from api.models import ApiToken
 from mail.models import InboundEmail
 from notifications.models import Notification
 from security.models import UserSession
@@ -95,12 +96,16 @@ def user_erase(user: User) -> None:
 
 
 def traces_erase(people: list[User], strings: list[str], ticket_ids: list[int]) -> None:
-    """Where the address and names were copied: sessions, login records, the e-mail outbox, the
-    record of e-mails received and the admin history's labels."""
+    """Where the address and names were copied, and what still signs them in: sessions, API
+    tokens, login records, the e-mail outbox, the record of e-mails received and the admin
+    history's labels."""
     store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
     for key in UserSession.objects.filter(user__in=people).values_list("session_key", flat=True):
         store(session_key=key).delete()
     UserSession.objects.filter(user__in=people).delete()
+    ApiToken.objects.filter(user__in=people).update(
+        name=ERASED_TEXT, revoked_at=Coalesce("revoked_at", Value(timezone.now()))
+    )
     for value in strings:
         AccessAttempt.objects.filter(username=value).delete()
         AccessFailureLog.objects.filter(username=value).delete()

@@ -16,6 +16,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from accounts.models import Membership, MembershipRole
+from api.models import ApiToken
+from api.services import api_token_create
 from audit.models import AuditEvent, AuditKind
 from helpdesk.models import User
 from mail.models import InboundEmail, InboundSource
@@ -125,6 +127,7 @@ def busy_account(client):
         description="Marigold Thistlewood here: thistlewoodsecret42",
     )
     tickets.ticket_reply(ticket=second, author=staff, body="Here is how.")
+    api_token_create(user=owner, name="Zebulon's laptop")
     # An e-mail reply from the owner and a new request by e-mail from the member.
     inbound_ingest(
         raw=corpus("plain_reply.eml", FROM=owner.email, TO=ticket_address(first, owner)),
@@ -188,6 +191,7 @@ def test_erasing_a_whole_account_leaves_the_books_and_no_personal_string(busy_ac
     assert {value: rows_mentioning(value) for value in personal} == dict.fromkeys(personal, [])
     assert files_mentioning(FILE_MARK) == []
     assert files_mentioning(b"quixotefield") == []
+    assert not ApiToken.objects.filter(revoked_at=None).exists()
     for user in (owner, member):
         user.refresh_from_db()
         assert user.email.endswith("@erased.invalid") and not user.is_active

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -57,6 +58,9 @@ class SessionActivityMiddleware:
         user = getattr(request, "user", None)
         session = getattr(request, "session", None)
         if user is None or session is None or not user.is_authenticated:
+            return response
+        # Only sessions signed in themselves: an API token authenticates one request, no session.
+        if session.get(SESSION_KEY) != str(user.pk):
             return response
         now = timezone.now()
         seen = session.get(SEEN_AT)

@@ -4,9 +4,11 @@ import base64
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from points.services import points_grant
+from security.models import UserSession
 from tests.factories import (
     AccountFactory,
     IssueCategoryFactory,
@@ -174,6 +176,14 @@ def test_reads_make_a_bounded_number_of_queries(api, account, django_assert_max_
     for url in ("/api/v1/tickets", "/api/v1/statement", "/api/v1/lots", "/api/v1/me"):
         with django_assert_max_num_queries(8):
             assert api.get(url).status_code == 200
+
+
+def test_a_token_request_opens_no_session(api, account):
+    response = api.get("/api/v1/me")
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    assert not UserSession.objects.exists()
+    assert not Session.objects.exists()
 
 
 @pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/v1/tickets/abc", "/api/v2/me", "/api/"])

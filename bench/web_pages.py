@@ -852,18 +852,24 @@ def start_server(env: dict[str, str], worker_class: str, args, log: Path):
     if worker_class == "gthread":
         command.append(f"--threads={args.threads}")
     server = subprocess.Popen(command, env={**os.environ, **env}, cwd=common.ROOT)
+    wait_until_serving(server, port, "/healthz", log)
+    return server, port, " ".join(command[1:])
+
+
+def wait_until_serving(server, port: int, path: str, log: Path) -> None:
+    """Until `path` answers 200 (60 s at most; the server is stopped if it never does)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if http_get(port, "/healthz")[0] == 200:
-                return server, port, " ".join(command[1:])
+            if http_get(port, path)[0] == 200:
+                return
         except OSError:
             pass
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.returncode}; see {log}")
         time.sleep(0.3)
     server.terminate()
-    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+    raise RuntimeError(f"gunicorn did not answer {path} within 60 s")
 
 
 def stop_server(server) -> None:

@@ -3,6 +3,8 @@ and a capture and a settlement take a fixed, small number of round trips."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +16,7 @@ from points import statements
 from points.models import Entry, Hold, HoldAllocation, HoldStatus, Lot, LotKind
 from points.services import hold_capture, hold_settle
 from tests.points.support import T0, days, new_ticket
+from tests.processes import PROJECT_ROOT, PYTHON, process_env
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +137,48 @@ def test_a_capture_and_a_settlement_take_few_round_trips(account):
         ("capture", 40),
         ("settle", 40),
     ]
+
+
+SQLITE_SCRIPT = """
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from points.audit import ledger_violations
+from points.models import Entry, Lot
+from points.services import hold_capture, hold_change, hold_release, hold_settle, points_grant
+from tests.factories import TicketFactory
+ticket = TicketFactory()
+points_grant(account=ticket.account, points=100, reason="r", actor=None)
+first = hold_capture(ticket=ticket, points=40)
+assert hold_capture(ticket=ticket, points=40).pk == first.pk
+assert hold_settle(ticket=ticket).status == "settled"
+other = TicketFactory(account=ticket.account)
+hold_capture(ticket=other, points=30)
+hold_change(ticket=other, points=50, reason="more", actor=None)
+hold_release(ticket=other, reason="bug", actor=None)
+print(list(Lot.objects.values_list("remaining", flat=True)))
+print(sorted(Entry.objects.values_list("kind", "amount")))
+print(list(ledger_violations()))
+"""
+
+
+def test_the_same_statements_run_on_sqlite(tmp_path):
+    """The embedded run's database runs the hot path's statements one by one."""
+    result = subprocess.run(
+        [PYTHON, "-c", SQLITE_SCRIPT],
+        cwd=PROJECT_ROOT,
+        env=process_env(DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}"),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    lots, entries, violations = result.stdout.strip().splitlines()
+    assert lots == "[60]"
+    assert entries == str(
+        sorted([("grant", 100), ("capture", 40), ("settle", 40), ("capture", 30),
+                ("capture", 20), ("release", 50)])
+    )  # fmt: skip
+    assert violations == "[]"

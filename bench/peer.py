@@ -302,6 +302,7 @@ def start_peer(python: Path, args, log: Path):
 
 def main() -> int:
     args = parse_args()
+    web_pages.ensure_wrk()
     print("Machine:")
     common.print_machine_info()
     python = peer_python()

@@ -111,6 +111,9 @@ def main():
 
     admin.site._registry[Ticket].list_per_page = 100
     setup_test_environment()
+    # A database of its own: a test run beside this one keeps its test_<name> database.
+    database = connection.settings_dict
+    database["TEST"]["NAME"] = f"bench_pages_{database['NAME']}"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         user, staff, ticket = build()

@@ -32,6 +32,7 @@ def bound_forms():
         AccessDetailsForm(),
         AccessDetailsForm(bad),
         TicketFilterForm(),
+        TicketFilterForm({"status": "nonsense", "q": "x" * 10_000, "hide_closed": "on"}),
         HiddenAndCheckboxForm(),
         HiddenAndCheckboxForm({"token": "<script>", "agree": ""}),
     ]

@@ -15,8 +15,10 @@ Each page is warmed up, then requested --requests times per round; the figure is
 from __future__ import annotations
 
 import argparse
+import cProfile
 import logging
 import os
+import pstats
 import statistics
 import sys
 import time
@@ -30,10 +32,10 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 
 def build():
@@ -97,11 +99,24 @@ def measure(client, url, requests):
     return (time.process_time() - start) / requests * 1000
 
 
+def profile(client, url, requests):
+    """The functions that cost most over `requests` requests, by time spent in them."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        client.get(url)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pages", default="", help="only the pages whose name contains this")
+    parser.add_argument(
+        "--profile", type=int, default=0, help="then a cProfile of this many requests per page"
+    )
     options = parser.parse_args()
     # The services' e-mails, sent by Celery in process while the data is made, log at INFO.
     logging.disable(logging.INFO)
@@ -110,7 +125,9 @@ def main():
     from tickets.models import Ticket
 
     admin.site._registry[Ticket].list_per_page = 100
-    setup_test_environment()
+    # Not setup_test_environment(): its instrumented Template.render sends a signal per template
+    # and the client copies every context, a cost production does not pay.
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     # A database of its own: a test run beside this one keeps its test_<name> database.
     database = connection.settings_dict
     database["TEST"]["NAME"] = f"bench_pages_{database['NAME']}"
@@ -134,6 +151,8 @@ def main():
                 f"{name:24} {statistics.median(figures):6.2f} ms CPU/request "
                 f"(rounds {', '.join(f'{f:.2f}' for f in figures)})"
             )
+            if options.profile:
+                profile(client, url, options.profile)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

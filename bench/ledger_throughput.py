@@ -11,8 +11,9 @@
    one ledger operation. Prints ops/s and latencies, then checks the ledger's invariants.
 4. Runs pgbench (TPC-B-like default script) in the database hd_pgbench: `pgbench -i -s 10`,
    then `pgbench -c CLIENTS -j 2 -T SECONDS -M prepared`, and prints tps and the ratio
-   ledger ops/s : pgbench tps (target >= 0.5). With --rounds N, steps 3 and 4 alternate N times
-   (each pair back to back, under about the same background load) and the median ratio counts.
+   ledger ops/s : pgbench tps (target >= 0.3 now, 0.5 the goal). With --rounds N, steps 3 and 4
+   alternate N times (each pair back to back, under about the same background load) and the
+   median ratio counts.
 
 Both databases are dropped at the end (--keep keeps them).
 """
@@ -36,7 +37,7 @@ import common
 DB = "hd_bench"
 PGBENCH_DB = "hd_pgbench"
 CAPTURE_POINTS = 40
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.3  # issue 15: 0.3 now, 0.5 the goal
 WARMUP_TICKETS = 1500
 
 # Filled in by the parent before forking; the clients read their part (inherited by fork).

@@ -852,18 +852,36 @@ def start_server(env: dict[str, str], worker_class: str, args, log: Path):
     if worker_class == "gthread":
         command.append(f"--threads={args.threads}")
     server = subprocess.Popen(command, env={**os.environ, **env}, cwd=common.ROOT)
+    wait_until_serving(server, port, "/healthz", log)
+    return server, port, " ".join(command[1:])
+
+
+def ensure_wrk() -> None:
+    """wrk on the PATH: installed from Debian's packages when missing and run as root."""
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() != 0:
+        sys.exit("wrk is needed: sudo apt-get install -y wrk")
+    print("Installing wrk (apt-get install wrk) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)
+
+
+def wait_until_serving(server, port: int, path: str, log: Path) -> None:
+    """Until `path` answers 200 (60 s at most; the server is stopped if it never does)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if http_get(port, "/healthz")[0] == 200:
-                return server, port, " ".join(command[1:])
+            if http_get(port, path)[0] == 200:
+                return
         except OSError:
             pass
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.returncode}; see {log}")
         time.sleep(0.3)
     server.terminate()
-    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+    raise RuntimeError(f"gunicorn did not answer {path} within 60 s")
 
 
 def stop_server(server) -> None:
@@ -1140,6 +1158,8 @@ def collectstatic(env: dict[str, str]) -> None:
 
 def main() -> int:
     args = parse_args()
+    if args.worker_classes.strip():
+        ensure_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="webbench-"))
     env = environment(str(workdir / "static"))
     os.environ.update(env)

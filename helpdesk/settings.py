@@ -590,3 +590,41 @@ CELERY_BEAT_SCHEDULE["poll-mail"] = {
     "schedule": timedelta(seconds=HELPDESK_MAIL_POLL_SECONDS),
     "options": {"expires": max(HELPDESK_MAIL_POLL_SECONDS - 5, 5)},
 }
+
+# --- Scaling out (issue 15): uploads on an object store, shared sessions, metrics --------------
+# Uploaded files go through Django's storage API: the local disk (MEDIA_ROOT) by default, or an
+# S3-compatible bucket that every web host reads ("s3"). Downloads still go through the
+# permission-checked view, which streams the file from the store.
+FILE_STORAGE = env("FILE_STORAGE", default="local")
+if FILE_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET"),
+            "endpoint_url": env("S3_ENDPOINT_URL", default=None),
+            "region_name": env("S3_REGION", default=None),
+            "access_key": env("S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env("S3_SECRET_ACCESS_KEY", default=None),
+            "location": env("S3_PREFIX", default="media"),
+            # Objects stay private; a name already taken gets a suffix rather than a replacement.
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_expire": 60,
+        },
+    }
+elif FILE_STORAGE != "local":
+    raise ImproperlyConfigured("FILE_STORAGE must be 'local' or 's3'.")
+# With the cache on Redis (every production host shares it), sessions are read from it and written
+# through to the database; without, from the database.
+SESSION_ENGINE = env(
+    "SESSION_ENGINE",
+    default=(
+        "django.contrib.sessions.backends.cached_db"
+        if "redis" in CACHES["default"]["BACKEND"].lower()
+        else "django.contrib.sessions.backends.db"
+    ),
+)
+# /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset, it is off (404).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# First, so the latency it measures covers every other middleware.
+MIDDLEWARE = ["helpdesk.metrics.RequestLatencyMiddleware", *MIDDLEWARE]

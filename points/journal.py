@@ -3,9 +3,11 @@ movement. Services decide what moved (and lock the account first); these write t
 so, one entry per lot touched. Entries are append-only: the model and a database trigger refuse
 any change.
 
-Rows known in Python are inserted in one statement (`bulk_create`). Whole sets (settling a hold,
-expiring a batch of lots) are one `INSERT … SELECT`: the column list and the SELECT both come from
-one mapping of Entry fields to values (`_insert_select`), so they can't disagree.
+Rows known in Python are inserted in one statement. Whole sets (settling a hold, expiring a batch
+of lots) are one `INSERT … SELECT`: the column list and the SELECT both come from one mapping of
+Entry fields to values (`_insert_select`, `_settlement_sql`), so they can't disagree. Captures and
+settlements run on every ticket: their statements are built once per process, not compiled by the
+ORM on every call.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
 from django.db.models import F, QuerySet, Value
+
+from core.sql import Statement, execute_together
 
 from . import listeners
 from .models import Entry, EntryKind, Hold, HoldAllocation, Lot
@@ -83,9 +88,10 @@ def _insert_rows(
     reason: str,
     at: datetime,
     hold: Hold | None = None,
+    along_with: Sequence[Statement] = (),
 ) -> list[Entry]:
-    """One entry per (kind, lot, points) move, in one INSERT."""
-    return Entry.objects.bulk_create(
+    """One entry per (kind, lot, points) move, in one INSERT (sent with `along_with`)."""
+    entries = [
         Entry(
             account_id=account_id,
             kind=kind,
@@ -97,7 +103,48 @@ def _insert_rows(
             created_at=at,
         )
         for kind, lot, points in moves
-    )
+    ]
+    if entries:
+        _insert_entries(entries, along_with=along_with)
+    else:
+        execute_together(along_with)
+    return entries
+
+
+def _insert_entries(entries: list[Entry], *, along_with: Sequence[Statement] = ()) -> None:
+    """What `bulk_create` does for new entries, without its query compilation (the ledger's hot
+    path writes entries on every capture): the model's columns, values prepared by each field."""
+    fields = _insert_fields()
+    row = f"({', '.join(['%s'] * len(fields))})"
+    params = [
+        field.get_db_prep_save(getattr(entry, field.attname), connection)
+        for entry in entries
+        for field in fields
+    ]
+    sql = _insert_values_sql() + ", ".join([row] * len(entries)) + _returning_id()
+    inserted, *_along = execute_together([(sql, params), *along_with])
+    ids = [entry_id for (entry_id,) in inserted]
+    for entry, entry_id in zip(entries, ids, strict=True):
+        entry.pk = entry_id
+        entry._state.adding = False
+        entry._state.db = connection.alias
+
+
+@cache
+def _insert_fields():
+    return [field for field in Entry._meta.concrete_fields if not field.primary_key]
+
+
+@cache
+def _insert_values_sql() -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in _insert_fields())
+    return f"INSERT INTO {quote(Entry._meta.db_table)} ({columns}) VALUES "
+
+
+@cache
+def _returning_id() -> str:
+    return f" RETURNING {connection.ops.quote_name(Entry._meta.pk.column)}"
 
 
 def record_adjustment_debits(
@@ -141,8 +188,10 @@ def record_captures(
     actor: AbstractBaseUser | None,
     reason: str,
     at: datetime,
+    along_with: Sequence[Statement] = (),
 ) -> list[Entry]:
-    """Points captured for a ticket's hold: (lot, points) per lot."""
+    """Points captured for a ticket's hold: (lot, points) per lot. `along_with`: statements of
+    the same capture sent in the same round trip, after the entries."""
     return _insert_rows(
         ((EntryKind.CAPTURE, lot, points) for lot, points in taken),
         account_id=hold.account_id,
@@ -150,6 +199,7 @@ def record_captures(
         actor=actor,
         reason=reason,
         at=at,
+        along_with=along_with,
     )
 
 
@@ -195,21 +245,55 @@ def record_returns(
 
 
 def record_settlement(
-    *, hold: Hold, actor: AbstractBaseUser | None, reason: str, at: datetime
+    *,
+    hold: Hold,
+    actor: AbstractBaseUser | None,
+    reason: str,
+    at: datetime,
+    along_with: Sequence[Statement] = (),
 ) -> int:
-    """Deduct what the hold holds: one entry per allocation with points. Returns the points."""
-    allocations = HoldAllocation.objects.filter(hold=hold, amount__gt=0)
-    return _insert_select(
-        allocations,
-        account=hold.account_id,
-        kind=EntryKind.SETTLE,
-        amount=F("amount"),
-        lot=F("lot_id"),
-        hold=F("hold_id"),
-        actor=actor.pk if actor is not None else None,
-        reason=reason,
-        created_at=at,
+    """Deduct what the hold holds: one entry per allocation with points. Returns the points.
+    `along_with`: statements of the same settlement sent in the same round trip, after it."""
+    params = {
+        "account": hold.account_id,
+        "kind": EntryKind.SETTLE.value,
+        "actor": actor.pk if actor is not None else None,
+        "reason": reason,
+        "created_at": connection.ops.adapt_datetimefield_value(at),
+    }
+    sql, names = _settlement_sql()
+    inserted, *_along = execute_together(
+        [(sql, [params[name] for name in names] + [hold.pk]), *along_with]
     )
+    return sum(points for (points,) in inserted)
+
+
+@cache
+def _settlement_sql() -> tuple[str, list[str]]:
+    """The settlement's INSERT … SELECT over the hold's allocations, written once per process (it
+    runs on every ticket resolved); the names of its parameters, in order, before the hold's id."""
+    quote = connection.ops.quote_name
+    from_allocations = {"amount": "amount", "lot": "lot_id", "hold": "hold_id"}
+    given = ("account", "kind", "actor", "reason", "created_at")
+    selected, names = [], []
+    for field in _insert_fields():
+        if field.name in from_allocations:
+            selected.append(quote(from_allocations[field.name]))
+        elif field.name in given:
+            selected.append("%s")
+            names.append(field.name)
+        elif field.null:
+            selected.append("NULL")
+        else:
+            raise TypeError(f"Entry.{field.name} needs a value")
+    columns = ", ".join(quote(field.column) for field in _insert_fields())
+    sql = (
+        f"INSERT INTO {quote(Entry._meta.db_table)} ({columns}) "
+        f"SELECT {', '.join(selected)} FROM {quote(HoldAllocation._meta.db_table)} "
+        f"WHERE {quote('hold_id')} = %s AND {quote('amount')} > 0 "
+        f"RETURNING {quote(Entry._meta.get_field('amount').column)}"
+    )
+    return sql, names
 
 
 def record_expiries(*, lots: QuerySet[Lot], at: datetime) -> int:

@@ -54,5 +54,5 @@ def issue_receipts(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0001_initial"), ("points", "0009_issue13_order_refund")]
+    dependencies = [("billing", "0001_initial"), ("points", "0009_order_refund")]
     operations = [migrations.RunPython(issue_receipts, migrations.RunPython.noop)]

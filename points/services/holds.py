@@ -13,20 +13,27 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.locks import lock_account
+from accounts.locks import lock_account_statement
+from accounts.models import Account
+from core.sql import execute_together
 
-from .. import journal
+from .. import journal, statements
 from ..errors import HoldConflict, InvalidAmount
 from ..models import Hold, HoldAllocation, HoldStatus, Lot, LotKind
 from .alerts import balance_alert_check
-from .lots import create_lot, return_lot_expiry, take_from_lots
+from .lots import create_lot, plan_take, return_lot_expiry, take_from_lots
 from .validation import require_reason, validate_points
 
 
 def _lock_hold(ticket) -> Hold:
-    """The ticket's hold, read after its account is locked. Raises HoldConflict if there is none."""
-    lock_account(ticket.account_id)
-    hold = Hold.objects.filter(ticket_id=ticket.pk).first()
+    """The ticket's hold, read after its account is locked (one round trip). Raises HoldConflict
+    if there is none."""
+    locked, rows = execute_together(
+        [lock_account_statement(ticket.account_id), statements.hold_select(ticket.pk)]
+    )
+    if not locked:
+        raise Account.DoesNotExist(f"No account {ticket.account_id}")
+    hold = statements.hold_from_rows(rows)
     if hold is None:
         raise HoldConflict(_("No points are captured for this ticket."))
     return hold
@@ -39,19 +46,12 @@ def _draw_into_hold(
     at: datetime,
     actor: AbstractBaseUser | None,
     reason: str,
-    new_hold=False,
 ) -> None:
-    taken = take_from_lots(account=hold.account, points=points, at=at)
-    existing = (
-        {}
-        if new_hold
-        else {
-            a.lot_id: a
-            for a in HoldAllocation.objects.filter(
-                hold=hold, lot__in=[lot for lot, _taken in taken]
-            )
-        }
-    )
+    taken = take_from_lots(account_id=hold.account_id, points=points, at=at)
+    existing = {
+        a.lot_id: a
+        for a in HoldAllocation.objects.filter(hold=hold, lot__in=[lot for lot, _taken in taken])
+    }
     new_allocations = []
     changed_allocations = []
     for lot, take in taken:
@@ -139,17 +139,38 @@ def hold_capture(
     must go through `hold_change`.
     """
     validate_points(points, allow_zero=True)
-    account = lock_account(ticket.account_id)
     at = at or timezone.now()
-    # Read after the lock: a capture of the same ticket that held the lock is visible now.
-    existing = Hold.objects.filter(ticket_id=ticket.pk).first()
-    if existing is not None:
+    account_id = ticket.account_id
+    new_hold = {"account_id": account_id, "ticket_id": ticket.pk, "amount": points, "at": at}
+    # One round trip: each statement runs after the one before, so the hold is inserted (or, if
+    # the ticket has one, not: a capture of it that held the lock is visible) and the lots read
+    # under the account's lock.
+    batch = [lock_account_statement(account_id), statements.hold_insert(**new_hold)]
+    if points:
+        batch.append(statements.spendable_lots(account_id=account_id, at=at))
+    locked, inserted, *lot_rows = execute_together(batch)
+    if not locked:
+        raise Account.DoesNotExist(f"No account {account_id}")
+    hold = statements.inserted_hold(inserted, **new_hold)
+    if hold is None:
+        existing = statements.hold_of_ticket(ticket.pk)
         if existing.status == HoldStatus.OPEN and existing.amount == points:
             return existing
         raise HoldConflict(_("Points are already captured for this ticket."))
-    hold = Hold.objects.create(account=account, ticket_id=ticket.pk, amount=points, created_at=at)
     if points:
-        _draw_into_hold(hold=hold, points=points, at=at, actor=actor, reason=reason, new_hold=True)
+        taken = plan_take(statements.lots_from_rows(lot_rows[0]), points)
+        journal.record_captures(
+            hold=hold,
+            taken=taken,
+            actor=actor,
+            reason=reason,
+            at=at,
+            along_with=[
+                *statements.lots_take(taken),
+                *statements.allocations_insert(hold=hold, taken=taken),
+            ],
+        )
+        balance_alert_check(account_id=account_id, at=at)
     return hold
 
 
@@ -194,10 +215,15 @@ def hold_settle(
         return hold
     if hold.status == HoldStatus.RELEASED:
         raise HoldConflict(_("The ticket's points were already returned; nothing to deduct."))
-    journal.record_settlement(hold=hold, actor=actor, reason=reason, at=at)
+    journal.record_settlement(
+        hold=hold,
+        actor=actor,
+        reason=reason,
+        at=at,
+        along_with=[statements.hold_mark_settled(hold, at=at)],
+    )
     hold.status = HoldStatus.SETTLED
     hold.settled_at = at
-    hold.save(update_fields=["status", "settled_at"])
     return hold
 
 

@@ -17,8 +17,9 @@ from accounts.models import Account
 from audit.models import AuditKind
 from audit.services import audit_record
 from core.numbers import BIGINT_MAX
+from core.sql import execute_together
 
-from .. import journal
+from .. import journal, statements
 from ..errors import InsufficientPoints, InvalidAmount, LedgerError, PaymentReferenceConflict
 from ..models import Entry, Lot, LotKind, Order
 from .alerts import balance_alert_check
@@ -70,19 +71,9 @@ def create_lot(
     return lot
 
 
-def _spendable_lots(account: Account, at: datetime) -> list[Lot]:
-    return list(
-        Lot.objects.filter(account=account)
-        .spendable(at)
-        .consumption_order()
-        .select_for_update()
-        .only("id", "remaining", "expires_at", "acquired_at")
-    )
-
-
-def take_from_lots(*, account: Account, points: int, at: datetime) -> list[tuple[Lot, int]]:
-    """Take `points` from the soonest-expiring spendable lots, or raise InsufficientPoints."""
-    lots = _spendable_lots(account, at)
+def plan_take(lots: list[Lot], points: int) -> list[tuple[Lot, int]]:
+    """What to take from each of the spendable `lots` (soonest-expiring first) to make `points`:
+    (lot, points) pairs, each lot's `remaining` lowered; InsufficientPoints if they hold fewer."""
     available = sum(lot.remaining for lot in lots)
     if available < points:
         raise InsufficientPoints(required=points, available=available)
@@ -95,8 +86,15 @@ def take_from_lots(*, account: Account, points: int, at: datetime) -> list[tuple
         lot.remaining -= take
         still_needed -= take
         taken.append((lot, take))
-    Lot.objects.bulk_update([lot for lot, _taken in taken], ["remaining"])
-    balance_alert_check(account_id=account.pk, at=at)
+    return taken
+
+
+def take_from_lots(*, account_id: int, points: int, at: datetime) -> list[tuple[Lot, int]]:
+    """Take `points` from the soonest-expiring spendable lots, or raise InsufficientPoints."""
+    (rows,) = execute_together([statements.spendable_lots(account_id=account_id, at=at)])
+    taken = plan_take(statements.lots_from_rows(rows), points)
+    execute_together(statements.lots_take(taken))
+    balance_alert_check(account_id=account_id, at=at)
     return taken
 
 
@@ -227,7 +225,7 @@ def points_adjust(
             expires_at=purchase_lot_expiry(at),
         )
         return [journal.record_adjustment_credit(lot=lot, actor=actor, reason=reason)]
-    taken = take_from_lots(account=account, points=-points, at=at)
+    taken = take_from_lots(account_id=account.pk, points=-points, at=at)
     return journal.record_adjustment_debits(
         account_id=account.pk, taken=taken, actor=actor, reason=reason, at=at
     )

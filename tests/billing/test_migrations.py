@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("billing", "0001_initial"), ("points", "0009_issue13_order_refund")]
+BEFORE = [("billing", "0001_initial"), ("points", "0009_order_refund")]
 AFTER = [("billing", "0002_receipts_for_orders_paid_before")]
 
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_default_table_names'),
-        ('points', '0009_issue13_order_refund'),
+        ('points', '0009_order_refund'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

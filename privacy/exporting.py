@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from accounts.models import Account, Membership
+from billing.documents import credit_note_pdf, receipt_pdf
+from billing.models import CreditNote, Receipt
 from points.models import Order
 from points.selectors import statement_entries
 from tickets.models import Attachment, Message, Ticket
@@ -129,7 +131,50 @@ def _account_documents(account: Account) -> dict[str, object]:
             }
             for order in Order.objects.filter(account=account).order_by("id")
         ],
+        "receipts.json": [
+            {
+                **_document(receipt),
+                "order": receipt.order_id,
+                "package": receipt.package_name,
+                "paid_through": receipt.payment_backend,
+                "payment_reference": receipt.payment_reference,
+                "paid_at": _iso(receipt.paid_at),
+                "pdf": _document_path(receipt),
+            }
+            for receipt in Receipt.objects.filter(account=account).order_by("id")
+        ],
+        "credit_notes.json": [
+            {
+                **_document(note),
+                "receipt": note.receipt.number,
+                "reason": note.reason,
+                "pdf": _document_path(note),
+            }
+            for note in CreditNote.objects.filter(account=account)
+            .select_related("receipt")
+            .order_by("id")
+        ],
     }
+
+
+def _document(document: Receipt | CreditNote) -> dict[str, object]:
+    """What receipts and credit notes share, as issued (they never change)."""
+    return {
+        "number": document.number,
+        "issued_at": _iso(document.issued_at),
+        "buyer": document.buyer_name,
+        "points": document.points,
+        "net": str(document.net),
+        "tax": str(document.tax),
+        "gross": str(document.gross),
+        "tax_rate": str(document.tax_rate),
+        "currency": document.currency,
+    }
+
+
+def _document_path(document: Receipt | CreditNote) -> str:
+    folder = "receipts" if isinstance(document, Receipt) else "credit-notes"
+    return f"{folder}/{document.number}.pdf"
 
 
 def _attachment_path(ticket_id: int, attachment) -> str:
@@ -172,6 +217,12 @@ def _write_zip(account: Account, target) -> None:
             path = _attachment_path(attachment.message.ticket_id, attachment)
             with attachment.file.open("rb") as source, archive.open(path, "w") as copy:
                 shutil.copyfileobj(source, copy, COPY_CHUNK)
+        # The documents as the customer downloads them: rendered from what was issued.
+        for receipt in Receipt.objects.filter(account=account).order_by("id").iterator():
+            archive.writestr(_document_path(receipt), receipt_pdf(receipt))
+        notes = CreditNote.objects.filter(account=account).order_by("id")
+        for note in notes.iterator():
+            archive.writestr(_document_path(note), credit_note_pdf(note))
 
 
 def data_export_link(export: DataExport) -> str:

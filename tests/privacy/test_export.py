@@ -17,9 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, MembershipRole
+from billing.services import order_refund
 from privacy.exporting import data_exports_purge
 from privacy.models import DataExport, ExportStatus
 from tests.admin_support import funded_account
+from tests.billing.support import paid_order, pdf_text
 from tests.factories import StaffUserFactory, UserFactory
 from tests.web import category
 from tickets import services as tickets
@@ -78,6 +80,25 @@ def test_the_owner_gets_a_zip_of_the_account_by_an_emailed_link(account_with_tic
     statement = json.loads(archive.read("statement.json"))
     assert sum(1 for line in statement if line["kind"] == "grant") == 1
     assert json.loads(archive.read("account.json"))["name"] == "Acme"
+
+
+def test_the_export_holds_the_receipts_and_credit_notes_with_their_pdfs(account_with_tickets):
+    account, owner = account_with_tickets
+    receipt = paid_order(account, points=100, price="120.00").receipt
+    note = order_refund(receipt=receipt, reason="Changed plans", actor=StaffUserFactory())
+    client = signed_in(owner)
+
+    client.post(reverse("privacy:export"))
+
+    (message,) = [m for m in mail.outbox if "export" in m.subject.lower()]
+    response = client.get(link_path(message))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    (exported_receipt,) = json.loads(archive.read("receipts.json"))
+    assert (exported_receipt["number"], exported_receipt["gross"]) == (receipt.number, "120.00")
+    assert receipt.number in pdf_text(archive.read(exported_receipt["pdf"]))
+    (exported_note,) = json.loads(archive.read("credit_notes.json"))
+    assert (exported_note["number"], exported_note["receipt"]) == (note.number, receipt.number)
+    assert note.number in pdf_text(archive.read(exported_note["pdf"]))
 
 
 def test_the_link_works_only_for_the_owner_and_only_for_a_while(account_with_tickets):

@@ -22,12 +22,12 @@ class AuditKind(models.TextChoices):
     SOFTWARE_BUG = "software_bug", _("software bug: points returned")
     POINTS_GRANTED = "points_granted", _("points granted")
     POINTS_ADJUSTED = "points_adjusted", _("points adjusted")
-    # Recorded by the refunds of issue 13 once they are merged.
     REFUND = "refund", _("refund")
     ORDER_MARKED_PAID = "order_marked_paid", _("order marked paid")
     ACCESS_DETAILS_VIEWED = "access_details_viewed", _("access details viewed")
     USER_CREATED = "user_created", _("user created")
     USER_CHANGED = "user_changed", _("user changed")
+    ACCOUNT_CHANGED = "account_changed", _("customer account or its users changed")
     PERMISSIONS_CHANGED = "permissions_changed", _("permissions changed")
     DEVICE_RESET = "device_reset", _("two-factor device reset")
     ERASURE_APPROVED = "erasure_approved", _("personal data erased")

@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audit import account_change_record, account_snapshot
 from accounts.models import Account, Membership
 from core.admin import changelist_url
 from core.errors import HelpDeskError
@@ -67,6 +68,16 @@ class AccountAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return accounts_with_points(super().get_queryset(request))
+
+    def save_model(self, request, obj, form, change):
+        request.audit_before = account_snapshot(obj if change else None)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        account_change_record(
+            actor=request.user, account=form.instance, before=request.audit_before
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -217,6 +217,38 @@ def test_user_and_permission_changes_in_the_admin_are_recorded_without_personal_
     assert "pat" not in str(event.changes)
 
 
+def test_an_account_and_its_users_changed_in_the_admin_are_recorded(client):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    account = AccountFactory(name="Acme Widgets")
+    owner = account_owner(account)
+    [membership] = account.memberships.all()
+    newcomer = UserFactory(email="newcomer@example.com")
+    form = {
+        "name": "Acme Widgets Europe",
+        "memberships-TOTAL_FORMS": "2",
+        "memberships-INITIAL_FORMS": "1",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+        "memberships-0-id": membership.pk,
+        "memberships-0-account": account.pk,
+        "memberships-0-user": owner.pk,
+        "memberships-0-role": "owner",
+        "memberships-1-account": account.pk,
+        "memberships-1-user": newcomer.pk,
+        "memberships-1-role": "member",
+    }
+
+    response = client.post(reverse("admin:accounts_account_change", args=[account.pk]), form)
+
+    assert response.status_code == 302, response.content[:3000]
+    event = only_event(AuditKind.ACCOUNT_CHANGED)
+    assert (event.account_id, event.changes) == (
+        account.pk,
+        {"name": "changed", "users_added": {str(newcomer.pk): "member"}},
+    )
+    assert "Acme" not in str(event.changes)
+
+
 def test_a_group_permission_change_is_recorded(client):
     client.force_login(StaffUserFactory(is_superuser=True))
     group = Group.objects.create(name="Auditors")

@@ -5,14 +5,15 @@ them: SQLite in the project folder, the console e-mail backend, DEBUG on through
 """
 
 import os
-from datetime import time, timedelta
+from datetime import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from helpdesk.beat import beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -470,65 +471,9 @@ else:
         "visibility_timeout": 3600,
     }
 
-# Expiring points every hour is enough (expiry is a fact of time: balances never count expired
-# points; the job records it) and catches up after downtime; HELPDESK_EXPIRY_INTERVAL_SECONDS
-# runs it every N seconds instead (demos, tests).
+# HELPDESK_EXPIRY_INTERVAL_SECONDS runs the expiry job every N seconds instead of hourly (demos,
+# tests); the schedule itself is in helpdesk/beat.py (set below, with the mail poll's interval).
 _expiry_interval = env.int("HELPDESK_EXPIRY_INTERVAL_SECONDS", default=0)
-_HOUR = 3600
-_DAY = 24 * _HOUR
-# Times in CELERY_TIMEZONE, the HelpDesk time zone. `expires` drops runs that waited in the queue
-# past their next one (a worker that was down does not get a pile of identical jobs).
-CELERY_BEAT_SCHEDULE = {
-    "expire-points": {
-        "task": "points.tasks.expire_points",
-        "schedule": (
-            timedelta(seconds=_expiry_interval) if _expiry_interval else crontab(minute=5)
-        ),
-        "options": {"expires": _expiry_interval or _HOUR - 60},
-    },
-    "remind-expiring-points": {
-        "task": "points.tasks.remind_expiring_points",
-        "schedule": crontab(hour=9, minute=0),
-        "options": {"expires": _DAY - _HOUR},
-    },
-    "close-quiet-tickets": {
-        "task": "tickets.tasks.close_quiet_tickets",
-        "schedule": crontab(minute=15),
-        "options": {"expires": _HOUR - 60},
-    },
-    "erase-access-details": {
-        "task": "tickets.tasks.erase_access_details",
-        "schedule": crontab(hour=3, minute=30),
-        "options": {"expires": _DAY - _HOUR},
-    },
-    # Issue 13: a HotRush ticket unanswered past its due time gets its surcharge back.
-    "compensate-late-hotrush": {
-        "task": "tickets.tasks.compensate_late_hotrush",
-        "schedule": timedelta(minutes=1),
-        "options": {"expires": 55},
-    },
-    "privacy-retention": {
-        "task": "privacy.tasks.apply_retention",
-        "schedule": crontab(hour=3, minute=45),
-        "options": {"expires": _DAY - _HOUR},
-    },
-    "drain-outbox": {
-        "task": "notifications.tasks.drain_outbox",
-        "schedule": timedelta(minutes=1),
-        "options": {"expires": 55},
-    },
-    # The API's outgoing webhooks: retries and deliveries whose task never ran (issue 12).
-    "drain-webhooks": {
-        "task": "api.webhooks.tasks.drain_webhooks",
-        "schedule": timedelta(minutes=1),
-        "options": {"expires": 55},
-    },
-    "forget-idempotency-keys": {
-        "task": "api.tasks.forget_idempotency_keys",
-        "schedule": crontab(minute=45),
-        "options": {"expires": _HOUR - 60},
-    },
-}
 
 # Issue 13 — receipts, credit notes, low-balance alerts, HotRush compensation. The seller's details
 # are printed on every receipt and credit note; HELPDESK_TAX_RATE is a percentage included in the
@@ -585,11 +530,9 @@ HELPDESK_MAIL_INBOUND_TOLERANCE_SECONDS = env.int(
     "HELPDESK_MAIL_INBOUND_TOLERANCE_SECONDS", default=300
 )
 HELPDESK_MAIL_POLL_SECONDS = env.int("HELPDESK_MAIL_POLL_SECONDS", default=60)
-CELERY_BEAT_SCHEDULE["poll-mail"] = {
-    "task": "mail.tasks.poll_mail",
-    "schedule": timedelta(seconds=HELPDESK_MAIL_POLL_SECONDS),
-    "options": {"expires": max(HELPDESK_MAIL_POLL_SECONDS - 5, 5)},
-}
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    expiry_interval=_expiry_interval, mail_poll_seconds=HELPDESK_MAIL_POLL_SECONDS
+)
 
 # --- Scaling out (issue 15): uploads on an object store, shared sessions, metrics --------------
 # Uploaded files go through Django's storage API: the local disk (MEDIA_ROOT) by default, or an

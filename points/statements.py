@@ -19,7 +19,7 @@ from django.db import connection
 
 from core.sql import Statement, execute_together
 
-from .models import Hold, HoldAllocation, HoldStatus, Lot
+from .models import BalanceAlert, Hold, HoldAllocation, HoldStatus, Lot
 
 # The hold columns the services read after the lock; the others load on access (rarely needed).
 HOLD_FIELDS = ("id", "account_id", "ticket_id", "status", "amount")
@@ -109,6 +109,20 @@ def spendable_lots(*, account_id: int, at: datetime) -> Statement:
         f"ORDER BY expires_at, acquired_at, id{_for_update()}"
     )
     return sql, [account_id, _when(at)]
+
+
+def balance_alert_select(account_id: int) -> Statement:
+    """The account's low-balance alert: zero or one row for `balance_alert_from_rows`.
+    BalanceAlert.objects.filter(account_id=…)."""
+    return (
+        f"SELECT account_id, threshold, below FROM {_table(BalanceAlert)} WHERE account_id = %s",
+        [account_id],
+    )
+
+
+def balance_alert_from_rows(rows: list[tuple]) -> BalanceAlert | None:
+    fields = ("account_id", "threshold", "below")
+    return BalanceAlert.from_db(connection.alias, fields, rows[0]) if rows else None
 
 
 def lots_from_rows(rows: list[tuple]) -> list[Lot]:

@@ -45,10 +45,25 @@ def balance_alerts_check(*, account_ids: Iterable[int], at: datetime) -> None:
         .annotate(points=Sum("remaining"))
         .values_list("account_id", "points")
     )
+    _alerts_update(alerts, {pk: available.get(pk, 0) for pk in watched})
+
+
+def balance_alert_after_capture(
+    *, account_id: int, alert: BalanceAlert | None, available: int
+) -> None:
+    """The check of a capture, from what the capture read under the account lock in its own
+    round trip (the alert row, the spendable lots): no query unless the alert fires or re-arms."""
+    if _threshold(alert) > 0:
+        _alerts_update({account_id: alert} if alert else {}, {account_id: available})
+
+
+def _alerts_update(alerts: dict[int, BalanceAlert], available: dict[int, int]) -> None:
+    """Given the watched accounts' available points: flag and e-mail those that fell below their
+    threshold, re-arm those back at or above it."""
     fell, rose = [], []
-    for pk in watched:
-        alert, threshold = alerts.get(pk), _threshold(alerts.get(pk))
-        is_below = available.get(pk, 0) < threshold
+    for pk, points in available.items():
+        alert = alerts.get(pk)
+        is_below = points < _threshold(alert)
         was_below = alert is not None and alert.below
         if is_below and not was_below:
             fell.append(pk)
@@ -68,10 +83,7 @@ def balance_alerts_check(*, account_ids: Iterable[int], at: datetime) -> None:
             [
                 (
                     Account(pk=pk),
-                    {
-                        "available": available.get(pk, 0),
-                        "threshold": _threshold(alerts.get(pk)),
-                    },
+                    {"available": available[pk], "threshold": _threshold(alerts.get(pk))},
                 )
                 for pk in fell
             ],

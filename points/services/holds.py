@@ -20,7 +20,7 @@ from core.sql import execute_together
 from .. import journal, statements
 from ..errors import HoldConflict, InvalidAmount
 from ..models import Hold, HoldAllocation, HoldStatus, Lot, LotKind
-from .alerts import balance_alert_check
+from .alerts import balance_alert_after_capture, balance_alert_check
 from .lots import create_lot, plan_take, return_lot_expiry, take_from_lots
 from .validation import require_reason, validate_points
 
@@ -147,8 +147,9 @@ def hold_capture(
     # under the account's lock.
     batch = [lock_account_statement(account_id), statements.hold_insert(**new_hold)]
     if points:
+        batch.append(statements.balance_alert_select(account_id))
         batch.append(statements.spendable_lots(account_id=account_id, at=at))
-    locked, inserted, *lot_rows = execute_together(batch)
+    locked, inserted, *alert_and_lot_rows = execute_together(batch)
     if not locked:
         raise Account.DoesNotExist(f"No account {account_id}")
     hold = statements.inserted_hold(inserted, **new_hold)
@@ -158,7 +159,9 @@ def hold_capture(
             return existing
         raise HoldConflict(_("Points are already captured for this ticket."))
     if points:
-        taken = plan_take(statements.lots_from_rows(lot_rows[0]), points)
+        alert_rows, lot_rows = alert_and_lot_rows
+        lots = statements.lots_from_rows(lot_rows)
+        taken = plan_take(lots, points)
         journal.record_captures(
             hold=hold,
             taken=taken,
@@ -170,7 +173,12 @@ def hold_capture(
                 *statements.allocations_insert(hold=hold, taken=taken),
             ],
         )
-        balance_alert_check(account_id=account_id, at=at)
+        balance_alert_after_capture(
+            account_id=account_id,
+            alert=statements.balance_alert_from_rows(alert_rows),
+            # What the spendable lots hold once taken from (plan_take lowered their remaining).
+            available=sum(lot.remaining for lot in lots),
+        )
     return hold
 
 

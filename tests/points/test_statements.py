@@ -13,7 +13,7 @@ from accounts.locks import lock_account_row
 from accounts.models import Account
 from core.sql import execute_together
 from points import statements
-from points.models import Entry, Hold, HoldAllocation, HoldStatus, Lot, LotKind
+from points.models import BalanceAlert, Entry, Hold, HoldAllocation, HoldStatus, Lot, LotKind
 from points.services import hold_capture, hold_settle
 from tests.points.support import T0, days, new_ticket
 from tests.processes import PROJECT_ROOT, PYTHON, process_env
@@ -87,6 +87,15 @@ def test_a_second_hold_for_a_ticket_is_not_inserted(account):
 
 def test_the_hold_of_a_ticket_without_one_is_none(account):
     assert statements.hold_of_ticket(new_ticket(account).pk) is None
+
+
+def test_the_balance_alert_is_the_models_row(account, other_account):
+    BalanceAlert.objects.create(account=other_account, threshold=5, below=True)
+    (none,) = execute_together([statements.balance_alert_select(account.pk)])
+    assert statements.balance_alert_from_rows(none) is None
+    (rows,) = execute_together([statements.balance_alert_select(other_account.pk)])
+    alert = statements.balance_alert_from_rows(rows)
+    assert (alert.pk, alert.threshold, alert.below) == (other_account.pk, 5, True)
 
 
 def test_locking_an_account_that_does_not_exist_refuses(account):

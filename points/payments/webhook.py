@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import math
 import re
 import time
 from collections.abc import Mapping
@@ -35,6 +33,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.json_input import json_loads_bounded, nested_too_deep
 from core.numbers import BIGINT_MAX
 from core.text import CONTROL_CHARACTERS
 
@@ -46,8 +45,6 @@ SIGNATURE_HEADER = "X-Signature"
 
 # An event is an object holding a "data" object; providers nest metadata a little deeper.
 MAX_EVENT_DEPTH = 16
-# The longest number literal an event may hold (digits, sign, point, exponent).
-MAX_NUMBER_CHARS = 40
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
 AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")
 CURRENCY = re.compile(r"[A-Za-z]{3}")
@@ -105,47 +102,6 @@ def webhook_verify(*, body: bytes, header: str, now: float | None = None) -> Non
         raise WebhookRejected(_("The event's timestamp is outside the accepted tolerance."))
 
 
-def _nested_too_deep(text: str) -> bool:
-    """Whether the JSON text nests objects and arrays deeper than MAX_EVENT_DEPTH: one pass,
-    strings skipped, so that parsing never meets a depth that makes it recurse too far."""
-    depth = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_EVENT_DEPTH:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
-
-
-def _refuse_number(literal: str):
-    raise ValueError(f"not a number to store: {literal[:20]}")
-
-
-def _bounded_int(literal: str) -> int:
-    if len(literal) > MAX_NUMBER_CHARS:
-        _refuse_number(literal)
-    return int(literal)
-
-
-def _finite_float(literal: str) -> float:
-    value = float(literal) if len(literal) <= MAX_NUMBER_CHARS else math.inf
-    if not math.isfinite(value):
-        _refuse_number(literal)
-    return value
-
-
 def _storable(value: object) -> bool:
     """Whether every string of the parsed event, keys included, can be stored (no NUL, no lone
     surrogate). Iterative; the depth is bounded already."""
@@ -176,17 +132,12 @@ def _parse_event(body: bytes) -> ProviderEvent:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise WebhookRejected(_("The body is not UTF-8 text.")) from error
-    if _nested_too_deep(text):
+    if nested_too_deep(text, max_depth=MAX_EVENT_DEPTH):
         raise WebhookRejected(
             _("The event nests deeper than %(depth)s levels.") % {"depth": MAX_EVENT_DEPTH}
         )
     try:
-        event = json.loads(
-            text,
-            parse_int=_bounded_int,
-            parse_float=_finite_float,
-            parse_constant=_refuse_number,
-        )
+        event = json_loads_bounded(text, max_depth=MAX_EVENT_DEPTH)
     except ValueError as error:
         raise WebhookRejected(_("The body is not valid JSON.")) from error
     if not isinstance(event, dict):

@@ -5,8 +5,8 @@ would. Each change is in the audit trail."""
 import threading
 
 import pytest
-from django.core import mail
 from django.contrib.auth.models import Permission
+from django.core import mail
 from django.db import connection
 from rest_framework.test import APIClient
 

@@ -220,8 +220,13 @@ def _require_owner_or_staff(account: Account, user: User, permission: str) -> bo
     manage the account's users. Whether staff acted (their changes go to the audit trail)."""
     if Membership.objects.filter(account=account, user=user, role=MembershipRole.OWNER).exists():
         return False
-    if user.is_staff and user.has_perm(permission):
-        return True
+    if user.is_staff:
+        if user.has_perm(permission):
+            return True
+        raise AccountError(
+            _("Staff need the permission %(permission)s for this.") % {"permission": permission},
+            code="not_owner",
+        )
     raise AccountError(_("Only the account owner can manage its users."), code="not_owner")
 
 

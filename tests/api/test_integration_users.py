@@ -238,3 +238,11 @@ def test_concurrent_adds_of_one_address_make_one_user():
     assert 201 in statuses
     ids = {body["id"] for status, body in answers if status == 201}
     assert len(ids) == 1
+
+
+@pytest.mark.parametrize("user_pk", ["0", "99999999999999999999", "9" * 500])
+def test_huge_or_zero_ids_are_404(shop, user_pk):
+    account = AccountFactory()
+    assert_problem(shop.delete(f"{users_url(account)}/{user_pk}"), 404, "not_found")
+    huge_account = f"/api/v1/integration/accounts/{user_pk}/users"
+    assert_problem(shop.post(huge_account, {"email": "a@example.com"}), 404, "not_found")

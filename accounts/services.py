@@ -29,6 +29,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from audit.models import AuditKind
+from audit.services import audit_record
 from core.errors import HelpDeskError
 from notifications.outbox import notify
 
@@ -208,11 +210,34 @@ def account_sign_up(
 # --- Account users ----------------------------------------------------------------------------
 
 
-def _require_owner(account: Account, user: User) -> None:
-    if not Membership.objects.filter(
-        account=account, user=user, role=MembershipRole.OWNER
-    ).exists():
-        raise AccountError(_("Only the account owner can manage its users."), code="not_owner")
+# The admin's own permissions over an account's users (its Membership inline).
+INVITE_PERMISSION = "accounts.add_membership"
+REMOVE_PERMISSION = "accounts.delete_membership"
+
+
+def _require_owner_or_staff(account: Account, user: User, permission: str) -> bool:
+    """The owner, or staff holding `permission` (e.g. acting through an integration key), may
+    manage the account's users. Whether staff acted (their changes go to the audit trail)."""
+    if Membership.objects.filter(account=account, user=user, role=MembershipRole.OWNER).exists():
+        return False
+    if user.is_staff:
+        if user.has_perm(permission):
+            return True
+        raise AccountError(
+            _("Staff need the permission %(permission)s for this.") % {"permission": permission},
+            code="not_owner",
+        )
+    raise AccountError(_("Only the account owner can manage its users."), code="not_owner")
+
+
+def _audit_staff_change(*, staff: User, account: Account, changes: dict) -> None:
+    audit_record(
+        kind=AuditKind.ACCOUNT_CHANGED,
+        actor=staff,
+        target=account,
+        account_id=account.pk,
+        changes=changes,
+    )
 
 
 @transaction.atomic
@@ -224,14 +249,15 @@ def account_invite_user(
     first_name: str = "",
     last_name: str = "",
 ) -> User:
-    """The owner invites a secondary user by e-mail; they set a password through a one-time link.
+    """The owner (or staff allowed to add an account's users) invites a secondary user by e-mail;
+    they set a password through a one-time link.
 
     Inviting someone whose invitation is still unanswered sends the link again. An address that
     belongs to no account (e.g. removed from one earlier) can be invited. An address in use
     elsewhere is refused without saying whose it is.
     """
     lock_account(account.pk)
-    _require_owner(account, invited_by)
+    by_staff = _require_owner_or_staff(account, invited_by, INVITE_PERMISSION)
     email = _users().normalize_email(email)
     if not email:
         raise AccountError(_("An e-mail address is required."), code="email_required")
@@ -274,12 +300,17 @@ def account_invite_user(
             account=account, user=user, role=MembershipRole.MEMBER
         )
     notify("account_invitation", membership, invited_by=invited_by)
+    if by_staff:
+        _audit_staff_change(
+            staff=invited_by, account=account, changes={"users_invited": {str(user.pk): "member"}}
+        )
     return user
 
 
 @transaction.atomic
 def account_remove_user(*, account: Account, user: User, removed_by: User) -> None:
-    """The owner removes a secondary user, or withdraws their unanswered invitation.
+    """The owner (or staff allowed to remove an account's users) removes a secondary user, or
+    withdraws their unanswered invitation.
 
     The user row is deleted when nothing refers to it (an invitee who never set a password always
     qualifies), so it holds nothing. Someone who did act for the account (filed tickets, bought
@@ -287,13 +318,17 @@ def account_remove_user(*, account: Account, user: User, removed_by: User) -> No
     free to sign up with or to be invited elsewhere.
     """
     lock_account(account.pk)
-    _require_owner(account, removed_by)
+    by_staff = _require_owner_or_staff(account, removed_by, REMOVE_PERMISSION)
     membership = Membership.objects.filter(account=account, user=user).first()
     if membership is None:
         raise AccountError(_("This person is not a user of this account."), code="not_a_user")
     if membership.role == MembershipRole.OWNER:
         raise AccountError(_("The account owner can't be removed."), code="owner_not_removable")
     membership.delete()
+    if by_staff:
+        _audit_staff_change(
+            staff=removed_by, account=account, changes={"users_removed": [str(user.pk)]}
+        )
     try:
         with transaction.atomic():
             user.delete()

@@ -35,6 +35,8 @@ UNPROCESSABLE_CODES = {
     "invalid_url",
     "email_required",
 }
+# Refusals of who asks (e.g. staff without the Django permission a service requires).
+FORBIDDEN_CODES = {"not_owner"}
 # A refusal's own facts a program needs, when the error has them.
 EXTRA_MEMBERS = ("required", "available", "missing")
 
@@ -63,6 +65,8 @@ def problem(*, status_code: int, code: str, title: str, detail: str = "", **memb
 
 
 def helpdesk_error_status(error: HelpDeskError) -> int:
+    if error.code in FORBIDDEN_CODES:
+        return status.HTTP_403_FORBIDDEN
     if error.code in UNPROCESSABLE_CODES:
         return status.HTTP_422_UNPROCESSABLE_ENTITY
     return status.HTTP_409_CONFLICT

@@ -32,6 +32,11 @@ v1 = [
     # The vendor's systems (integration keys).
     path("integration/accounts", integration.AccountFindOrCreateView.as_view()),
     path("integration/accounts/<int:pk>", integration.AccountDetailView.as_view()),
+    path("integration/accounts/<int:pk>/users", integration.AccountUsersView.as_view()),
+    path(
+        "integration/accounts/<int:pk>/users/<int:user_pk>",
+        integration.AccountUserDetailView.as_view(),
+    ),
     path("integration/accounts/<int:pk>/grants", integration.GrantView.as_view()),
     path("integration/accounts/<int:pk>/adjustments", integration.AdjustmentView.as_view()),
     path("integration/accounts/<int:pk>/statement", integration.AccountStatementView.as_view()),

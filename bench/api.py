@@ -27,14 +27,17 @@ import common
 import web_pages
 
 LUA = Path(__file__).with_suffix(".lua")
-# Databases of its own: web_pages.py's would collide with a web_pages.py run at the same time.
-web_pages.DB = "hd_apibench"
-web_pages.TEMPLATE = "hd_apibench_tpl"
+# Databases of its own: web_pages.py's would collide with a web_pages.py run at the same time
+# (set in main(): bench/peer.py imports this module and measures in web_pages.py's databases).
+DB = "hd_apibench"
+TEMPLATE = "hd_apibench_tpl"
 TARGET_RPS = 130
 TARGET_P99_MS = 100
 
 
-def make_requests(args, workdir: Path) -> dict[str, Path]:
+def make_requests(args, workdir: Path, *, with_writes: bool = True) -> dict[str, Path]:
+    """A requests file per measured operation, for --sessions customers with a token each;
+    without `with_writes`, the reads only (no points granted)."""
     from accounts.models import Membership, MembershipRole
     from api.services import api_token_create
     from catalog.models import IssueCategory
@@ -55,9 +58,11 @@ def make_requests(args, workdir: Path) -> dict[str, Path]:
     }
     for membership in chosen:
         _token, secret = api_token_create(user=membership.user, name="bench")
-        points_grant(account=membership.account, points=100_000, reason="bench", actor=None)
         lines["API ticket list"].append(f"{secret}\tGET\t/api/v1/tickets\t-")
         lines["API statement"].append(f"{secret}\tGET\t/api/v1/statement\t-")
+        if not with_writes:
+            continue
+        points_grant(account=membership.account, points=100_000, reason="bench", actor=None)
         body = json.dumps(
             {"category": category.pk, "subject": "Bench ticket", "description": "Load test."},
             separators=(",", ":"),
@@ -65,6 +70,8 @@ def make_requests(args, workdir: Path) -> dict[str, Path]:
         lines["API file ticket"].append(f"{secret}\tPOST\t/api/v1/tickets\t{body}")
     files = {}
     for name, rows in lines.items():
+        if not rows:
+            continue
         path = workdir / (name.replace(" ", "_") + ".requests")
         path.write_text("".join(row + "\n" for row in rows))
         files[name] = path
@@ -137,6 +144,7 @@ def measure(server, port: int, name: str, requests_file: Path, args) -> dict:
 
 def main() -> int:
     args = web_pages.parse_args()
+    web_pages.DB, web_pages.TEMPLATE = DB, TEMPLATE
     workdir = Path(tempfile.mkdtemp(prefix="apibench-"))
     env = web_pages.environment(str(workdir / "static"))
     os.environ.update(env)

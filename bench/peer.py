@@ -19,12 +19,21 @@
    `--workers` sync workers), measures theirs, stops it: both see the machine of the same few
    minutes. The measurement is bench/web_pages.py's (`measure`: 40 pairs checked over HTTP, wrk
    warm-up, then wrk with CPU per request of the workers and of their PostgreSQL backends).
-5. Summary: per pair, each round's req/s and the ratio, and the medians.
+5. Summary: per pair, each round's req/s and the ratio, and the medians, with p99 and CPU per
+   request.
+
+The API's reads (issue 12) are pairs too: our ticket list and statement as JSON
+(`/api/v1/tickets`, `/api/v1/statement`, a personal token per customer, measured by
+bench/api.py's `measure`) against their my-tickets JSON, in the same alternating rounds.
+`--pairs api` measures only those (their my-tickets JSON once a round); `--db-suffix` gives the
+run working databases of its own (the templates are only read), so that it cannot collide with
+another run of the bench on the same PostgreSQL.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -50,7 +59,12 @@ PAIRS = [
     ("my tickets", "their my-tickets JSON", 3.0),
     ("admin ticket page", "their staff ticket page", 3.0),
     ("admin ticket changelist (100 rows)", "their staff ticket list JSON (10 rows)", 3.0),
+    ("API ticket list", "their my-tickets JSON", 3.0),
+    ("API statement", "their my-tickets JSON", 3.0),
 ]
+API_PAGES = {"API ticket list", "API statement"}
+# And the API's own target, whatever the ratio.
+API_TARGET_P99_MS = 100
 
 SETTINGS = """
 import os
@@ -218,7 +232,32 @@ def parse_args():
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--skip-data", action="store_true", help="reuse hd_peer_tpl")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument(
+        "--pairs", choices=["all", "pages", "api"], default="all", help="which pairs to measure"
+    )
+    parser.add_argument(
+        "--db-suffix", default="", help="suffix of the working databases (e.g. _mine)"
+    )
     return parser.parse_args()
+
+
+def load_api_bench():
+    """bench/api.py, by path: as `api` it would shadow the HelpDesk's api app."""
+    spec = importlib.util.spec_from_file_location("api_bench", Path(__file__).with_name("api.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def selected_pairs(choice: str) -> list[tuple[str, str, float]]:
+    if choice == "all":
+        return PAIRS
+    api = choice == "api"
+    return [pair for pair in PAIRS if (pair[0] in API_PAGES) == api]
+
+
+def unique(names) -> list[str]:
+    return list(dict.fromkeys(names))
 
 
 def peer_python() -> Path:
@@ -300,8 +339,23 @@ def start_peer(python: Path, args, log: Path):
     return server, port
 
 
+def run_figures(run: dict) -> str:
+    if "rps" not in run:
+        return "not measured"
+    worker, postgres = run["worker_cpu_ms_per_request"], run["postgres_cpu_ms_per_request"]
+    return (
+        f"{run['rps']:.0f} req/s p99 {run['p99_us'] / 1000:.0f} ms "
+        f"CPU {worker:.1f} (worker) + {postgres:.1f} (postgres) ms/req"
+    )
+
+
 def main() -> int:
+    global PEER_DB, OUR_DB
     args = parse_args()
+    if args.db_suffix:
+        PEER_DB, OUR_DB = PEER_DB + args.db_suffix, OUR_DB + args.db_suffix
+        web_pages.DB = OUR_DB
+    pairs = selected_pairs(args.pairs)
     web_pages.ensure_wrk()
     print("Machine:")
     common.print_machine_info()
@@ -320,24 +374,31 @@ def main() -> int:
     common.django_setup(web_pages.DB)
     common.migrate()
     ours = {page.name: page for page in web_pages.make_pages(args)}
+    api_bench = load_api_bench()
+    api_requests = api_bench.make_requests(args, workdir, with_writes=False)
     web_pages.collectstatic(env)
     from django.db import connections
 
     connections.close_all()
     theirs = {page.name: page for page in prepare_peer(python, args)}
     for page in [*ours.values(), *theirs.values()]:
+        if page.name not in {name for pair in pairs for name in pair[:2]}:
+            continue
         page.pairs_file = workdir / f"{page.name.replace(' ', '_')}.pairs"
         page.pairs_file.write_text("".join(f"{k}\t{p}\n" for k, p, _t in page.pairs))
 
-    results: dict[str, list[float]] = {}
+    runs: dict[str, list[dict]] = {}
     for round_number in range(1, args.rounds + 1):
         print(f"\nRound {round_number}/{args.rounds}: ours", flush=True)
         server, port, _config = web_pages.start_server(env, "sync", args, workdir / "ours.log")
         try:
-            for mine, _their, _target in PAIRS:
-                page = ours[mine]
-                run = web_pages.measure(server, port, page, page.pairs_file, args)
-                results.setdefault(mine, []).append(run.get("rps", 0.0))
+            for mine in unique(pair[0] for pair in pairs):
+                if mine in API_PAGES:
+                    run = api_bench.measure(server, port, mine, api_requests[mine], args)
+                else:
+                    page = ours[mine]
+                    run = web_pages.measure(server, port, page, page.pairs_file, args)
+                runs.setdefault(mine, []).append(run)
         finally:
             web_pages.stop_server(server)
         print(f"Round {round_number}/{args.rounds}: theirs", flush=True)
@@ -345,17 +406,18 @@ def main() -> int:
         # The CPU of the PostgreSQL backends is read for the bench's database: theirs now.
         web_pages.DB = PEER_DB
         try:
-            for _mine, their, _target in PAIRS:
+            for their in unique(pair[1] for pair in pairs):
                 page = theirs[their]
                 run = web_pages.measure(server, port, page, page.pairs_file, args)
-                results.setdefault(their, []).append(run.get("rps", 0.0))
+                runs.setdefault(their, []).append(run)
         finally:
             web_pages.DB = OUR_DB
             web_pages.stop_server(server)
 
+    results = {name: [run.get("rps", 0.0) for run in rows] for name, rows in runs.items()}
     print("\nSummary (req/s per round; ratio = ours : theirs in the same round):")
     summary = []
-    for mine, their, target in PAIRS:
+    for mine, their, target in pairs:
         ratios = [o / t if t else 0.0 for o, t in zip(results[mine], results[their], strict=True)]
         median = statistics.median(ratios)
         summary.append({"ours": mine, "theirs": their, "ours_rps": results[mine],
@@ -367,9 +429,16 @@ def main() -> int:
         )
         verdict = "MET" if median >= target else "MISSED"
         print(f"  {mine} vs {their}: {rounds}; median {median:.2f} (target {target}×: {verdict})")
+        for name in (mine, their):
+            print(f"    {name}: " + "; ".join(run_figures(run) for run in runs[name]))
+    for name in unique(pair[0] for pair in pairs if pair[0] in API_PAGES):
+        p99 = max(run.get("p99_us", float("inf")) for run in runs[name]) / 1000
+        verdict = "MET" if p99 < API_TARGET_P99_MS else "MISSED"
+        print(f"  {name}: worst p99 {p99:.1f} ms (target < {API_TARGET_P99_MS} ms: {verdict})")
     if args.json:
         Path(args.json).write_text(json.dumps(
-            {"machine": common.machine_info(), "summary": summary, "args": vars(args)},
+            {"machine": common.machine_info(), "summary": summary, "runs": runs,
+             "args": vars(args)},
             indent=2, default=str,
         ))  # fmt: skip
     common.drop_database(web_pages.DB)

@@ -1,5 +1,5 @@
-"""The vendor's systems (integration keys): find or create a buyer's account, grant points and
-adjust them, read any account's balance, statement and tickets.
+"""The vendor's systems (integration keys): find or create a buyer's account, add and remove its
+users, grant points and adjust them, read any account's balance, statement and tickets.
 
 What a key does is recorded as done by the staff member who created it (the journal's actor).
 Each endpoint needs one permission of the key (`integration_permission`): missing, 403.
@@ -14,7 +14,8 @@ from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
-from accounts.models import Account, MembershipRole
+from accounts.models import Account, Membership, MembershipRole
+from accounts.services import account_invite_user, account_remove_user
 from core.numbers import BIGINT_MAX
 from points.selectors import points_summary
 from points.services import JOURNAL_REASON_MAX_CHARS, points_adjust, points_grant
@@ -108,6 +109,77 @@ class AccountDetailView(IntegrationView):
     def get(self, request, pk: int):
         """An account with its owner and balance."""
         return Response(account_data(account_or_404(pk)))
+
+
+class AccountUserInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    first_name = BoundedText(max_length=150, required=False, default="", allow_blank=True)
+    last_name = BoundedText(max_length=150, required=False, default="", allow_blank=True)
+
+
+class AccountUserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=MembershipRole.choices)
+    invitation_pending = serializers.BooleanField(
+        help_text="Invited and not yet answered (no password chosen)."
+    )
+
+
+def account_user_data(membership: Membership) -> dict:
+    user = membership.user
+    return AccountUserSerializer(
+        {
+            "id": user.pk,
+            "email": user.email,
+            "role": membership.role,
+            "invitation_pending": membership.role != MembershipRole.OWNER
+            and not user.has_usable_password(),
+        }
+    ).data
+
+
+class AccountUsersView(IntegrationView):
+    integration_permission = "can_manage_accounts"
+
+    @extend_schema(
+        operation_id="integration_account_users_create",
+        request=AccountUserInput,
+        responses={201: AccountUserSerializer, **problems(400, 404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, pk: int):
+        """Invite a user to the account by e-mail (the invitation e-mail, as on the web); an
+        unanswered invitation is sent again. The key's creator needs the Django permission
+        accounts.add_membership."""
+        account = account_or_404(pk)
+        data = AccountUserInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = account_invite_user(account=account, invited_by=request.user, **data.validated_data)
+        membership = Membership.objects.select_related("user").get(account=account, user=user)
+        return Response(account_user_data(membership), status=status.HTTP_201_CREATED)
+
+
+class AccountUserDetailView(IntegrationView):
+    integration_permission = "can_manage_accounts"
+
+    @extend_schema(
+        operation_id="integration_account_users_destroy",
+        responses={204: None, **problems(404, 409)},
+    )
+    def delete(self, request, pk: int, user_pk: int):
+        """Remove a user of the account, or withdraw their invitation; the owner stays. The key's
+        creator needs the Django permission accounts.delete_membership."""
+        account = account_or_404(pk)
+        membership = (
+            Membership.objects.select_related("user")
+            .filter(account=account, user_id=user_pk)
+            .first()
+        )
+        if membership is None:
+            raise Http404(_("No such user of this account."))
+        account_remove_user(account=account, user=membership.user, removed_by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class GrantInput(serializers.Serializer):

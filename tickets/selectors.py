@@ -5,26 +5,32 @@ Internal notes are filtered out here, in the one place customer pages read messa
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Account
+from catalog.models import IssueCategory
 from core.numbers import parse_id
+from core.sql import execute_together
 from points.models import Hold
 
 from .models import (
     ACTIVE_STATUSES,
+    AccessDetails,
     Attachment,
     CostChange,
     Message,
     Quote,
     QuoteStatus,
+    Rating,
     ReconsiderationRequest,
     ReconsiderationStatus,
     Ticket,
@@ -54,6 +60,43 @@ _THREAD_STAMP_SQL = (
     f" (SELECT count(*) FROM {Attachment._meta.db_table} WHERE message_id IN"
     f"  (SELECT id FROM {Message._meta.db_table} WHERE ticket_id = %s AND NOT is_internal))"
     f" FROM {Message._meta.db_table} WHERE ticket_id = %s AND NOT is_internal"
+)
+
+
+def _columns(model, alias: str, only: tuple[str, ...] = ()) -> str:
+    """Every column of `model` (or those of the fields named in `only`), as `alias.column`."""
+    fields = [f for f in model._meta.concrete_fields if not only or f.name in only]
+    return ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in fields)
+
+
+def _rows_of(model) -> str:
+    return f"SELECT {_columns(model, 'x')} FROM {model._meta.db_table} x WHERE x.ticket_id = %s"
+
+
+# What the customer's ticket page shows, as rows: the ticket with its category, filer, hold,
+# rating and access details (every column: a column added later is covered too), its cost
+# changes, quotes and reconsideration requests (which change in place: a quote's status, a
+# request's decision), and the thread's stamp. Their digest is the page's version, so a change to
+# any of them is a new version. The account's condition makes it the page's access check too.
+# Hand-written (the page's first query on every request, not worth the ORM's compilation);
+# PostgreSQL runs the five statements in one round trip, SQLite one by one.
+_PAGE_VERSION_STATEMENTS = (
+    (
+        f"SELECT {_columns(Ticket, 't')}, {_columns(IssueCategory, 'c')},"
+        f" {_columns(get_user_model(), 'u', ('first_name', 'last_name', 'email'))},"
+        f" {_columns(Hold, 'h')}, {_columns(Rating, 'r')}, {_columns(AccessDetails, 'a')}"
+        f" FROM {Ticket._meta.db_table} t"
+        f" LEFT JOIN {IssueCategory._meta.db_table} c ON c.id = t.category_id"
+        f" LEFT JOIN {get_user_model()._meta.db_table} u ON u.id = t.filed_by_id"
+        f" LEFT JOIN {Hold._meta.db_table} h ON h.ticket_id = t.id"
+        f" LEFT JOIN {Rating._meta.db_table} r ON r.ticket_id = t.id"
+        f" LEFT JOIN {AccessDetails._meta.db_table} a ON a.ticket_id = t.id"
+        " WHERE t.id = %s AND t.account_id = %s"
+    ),
+    _rows_of(CostChange) + " ORDER BY x.id",
+    _rows_of(Quote) + " ORDER BY x.id",
+    _rows_of(ReconsiderationRequest) + " ORDER BY x.id",
+    _THREAD_STAMP_SQL,
 )
 
 
@@ -115,6 +158,12 @@ class CustomerTicketPage:
     first_response_overdue: bool = False
 
     thread_cache_seconds = THREAD_CACHE_SECONDS
+
+    def shows_the_same_for(self, at: datetime) -> timedelta:
+        """How long from `at` the page shows what it shows now while its data stays the same:
+        until the reopening window closes or the first response becomes late."""
+        deadlines = (self.reopen_until, self.first_response_due)
+        return min((d - at for d in deadlines if d is not None and d > at), default=timedelta.max)
 
     @property
     def actions(self) -> dict[str, bool]:
@@ -197,6 +246,21 @@ def customer_ticket_page(
             awaits_first_response(ticket) and (at or timezone.now()) > ticket.first_response_due_at
         ),
     )
+
+
+def customer_ticket_version(*, account: Account, ticket_id: int) -> str:
+    """The version of what the account's ticket page shows (the digest of the rows it shows);
+    Ticket.DoesNotExist when the ticket is not the account's (a 404). One round trip."""
+    ticket, *others = execute_together(
+        [
+            (_PAGE_VERSION_STATEMENTS[0], [ticket_id, account.pk]),
+            *((sql, [ticket_id]) for sql in _PAGE_VERSION_STATEMENTS[1:4]),
+            (_PAGE_VERSION_STATEMENTS[4], [ticket_id, ticket_id]),
+        ]
+    )
+    if not ticket:
+        raise Ticket.DoesNotExist
+    return hashlib.sha256(repr([ticket, *others]).encode()).hexdigest()
 
 
 def thread_stamp(ticket_id: int) -> str:

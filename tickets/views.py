@@ -4,15 +4,23 @@ Every view reads through `tickets.selectors` (scoped to the customer's account: 
 ticket is a 404) and changes things only through `tickets.services`.
 """
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import FileResponse, Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import customer_required
@@ -172,8 +180,32 @@ def _filed_message(ticket: Ticket) -> str:
 # --- The ticket page --------------------------------------------------------------------------
 
 
-def _render_ticket(request, pk, *, status=200, **forms):
-    page = _ticket_page_or_404(request, pk)
+# The content of the ticket page is cached by its version (selectors.customer_ticket_version: the
+# digest of every row it shows), so it is shown again only while it is still true, and only after
+# the account's access check. It holds no request, user or message: the layout around it is
+# rendered for each request, and each form's CSRF token is put in place of this marker.
+PAGE_CACHE_SECONDS = selectors.THREAD_CACHE_SECONDS
+
+
+@functools.cache
+def _csrf_marker() -> str:
+    return "csrf-" + salted_hmac("tickets.page-csrf-marker", "marker").hexdigest()
+
+
+def _content_key(pk, version: str) -> str:
+    language, time_zone = get_language(), timezone.get_current_timezone_name()
+    return f"tickets:page:{pk}:{version}:{language}:{time_zone}"
+
+
+def _page_content(request, pk, forms) -> tuple[str, str, int]:
+    """The page's content (subject, HTML with the CSRF marker) and how long it may be cached."""
+    now = timezone.now()
+    try:
+        page = selectors.customer_ticket_page(
+            account=request.account, user=request.user, ticket_id=pk, at=now
+        )
+    except Ticket.DoesNotExist as error:
+        raise Http404(_("No such ticket.")) from error
     context = {
         "page": page,
         "ticket": page.ticket,
@@ -188,6 +220,33 @@ def _render_ticket(request, pk, *, status=200, **forms):
         "CostChangeKind": CostChangeKind,
         "ReconsiderationStatus": ReconsiderationStatus,
         "buy_url": _buy_points_url(),
+        "csrf_token": _csrf_marker(),
+    }
+    html = render_to_string("tickets/detail_content.html", context)
+    seconds = min(PAGE_CACHE_SECONDS, page.shows_the_same_for(now).total_seconds())
+    return page.ticket.subject, html, int(seconds)
+
+
+def _render_ticket(request, pk, *, status=200, **forms):
+    """The ticket page; its content from the cache unless a form comes back with errors."""
+    try:
+        version = selectors.customer_ticket_version(account=request.account, ticket_id=pk)
+    except Ticket.DoesNotExist as error:
+        raise Http404(_("No such ticket.")) from error
+    key = _content_key(pk, version)
+    cached = None if forms else cache.get(key)
+    if cached is not None:
+        subject, html = cached
+    else:
+        subject, html, seconds = _page_content(request, pk, forms)
+        # Kept only if nothing changed while it was rendered: else it may be newer than `version`.
+        if not forms and seconds > 0:
+            if selectors.customer_ticket_version(account=request.account, ticket_id=pk) == version:
+                cache.set(key, (subject, html), seconds)
+    context = {
+        "ticket_id": pk,
+        "subject": subject,
+        "content": mark_safe(html.replace(_csrf_marker(), get_token(request))),  # noqa: S308
     }
     return render(request, "tickets/detail.html", context, status=status)
 

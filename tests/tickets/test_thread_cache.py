@@ -121,14 +121,21 @@ def test_a_cost_change_shows_at_once_on_a_cached_page(client, staff):
     assert "Bigger job" in after
 
 
-def test_a_cached_thread_spares_its_queries(client, staff):
-    account, user = customer(100)
+def test_a_cached_page_makes_four_queries_and_a_cached_thread_spares_two(client, staff):
+    account, user = customer(500)
     ticket = file_ticket(account, user)
     services.ticket_reply(ticket=ticket, author=staff, body="Answer")
     client.force_login(user)
 
     uncached = count_queries(client, f"/tickets/{ticket.pk}/")
     cached = count_queries(client, f"/tickets/{ticket.pk}/")
+    # The session, the user, the account, and the page's version.
+    assert cached == 4 < uncached
 
+    # A new cost is a new version of the page; its thread has not changed.
+    services.ticket_change_cost(
+        ticket=ticket, points=ticket.hold.amount + 1, reason="More", actor=staff
+    )
+    thread_cached = count_queries(client, f"/tickets/{ticket.pk}/")
     # The messages with their authors, and their attachments.
-    assert cached == uncached - 2
+    assert thread_cached == uncached - 2

@@ -18,7 +18,9 @@
    each page: status 200 and the expected text, query count, time alone. --profile N adds a
    cProfile of N requests per page: SQL time, template time, the functions that cost most.
 4. collectstatic into a temporary STATIC_ROOT; gunicorn (2 workers, sync then gthread) on a free
-   port with DEBUG off; for each page: a sample checked over HTTP (200 + expected text), wrk with
+   port with DEBUG off, the cache and sessions on Redis as in production (BENCH_REDIS_URL, default
+   redis://127.0.0.1:6379/9, emptied before each server starts; staff sessions carry their second
+   factor); for each page: a sample checked over HTTP (200 + expected text), wrk with
    bench/web_pages.lua (rotates over the (session, path) pairs, counts every non-200, one
    connection per request) for a --warmup run, then the measured --duration run: req/s, p50,
    p99, non-200, CPU per request of the workers, of their PostgreSQL backends and of wrk.
@@ -112,12 +114,19 @@ def parse_args():
     return parser.parse_args()
 
 
+# The cache and sessions on Redis, as in production (docker-compose.yml): one cache shared by the
+# workers. A database of Redis' own for the bench, emptied when a server starts.
+BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
 def environment(static_root: str) -> dict[str, str]:
-    """Settings of every process of the benchmark: bench database, DEBUG off, no e-mail."""
+    """Settings of every process of the benchmark: bench database, cache and sessions on Redis,
+    DEBUG off, no e-mail."""
     env = common.bench_env(DB)
     env.update(
         {
             "HELPDESK_ENV_FILE": "",
+            "CACHE_URL": BENCH_REDIS.replace("redis://", "rediscache://", 1),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "STATIC_ROOT": static_root,
             "EMAIL_URL": "dummymail://",
@@ -588,14 +597,22 @@ def wsgi_application():
 
 
 def login_session(user) -> str:
-    """A database session as django.contrib.auth.login leaves it."""
+    """A database session as django.contrib.auth.login leaves it; for staff, as it is once their
+    second factor is given (django-otp's login: the device's id in the session)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     session = SessionStore()
     session[SESSION_KEY] = user._meta.pk.value_to_string(user)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    if user.is_staff:
+        device, _created = TOTPDevice.objects.get_or_create(
+            user=user, confirmed=True, defaults={"name": "Bench authenticator"}
+        )
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.create()
     return session.session_key
 
@@ -836,7 +853,15 @@ def http_get(port: int, path: str, session: str | None = None) -> tuple[int, str
         conn.close()
 
 
+def flush_bench_cache() -> None:
+    """Empty the bench's Redis database: no round starts with what an earlier one cached."""
+    import redis
+
+    redis.Redis.from_url(BENCH_REDIS).flushdb()
+
+
 def start_server(env: dict[str, str], worker_class: str, args, log: Path):
+    flush_bench_cache()
     port = free_port()
     command = [
         str(VENV_BIN / "gunicorn"),

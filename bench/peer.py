@@ -17,8 +17,10 @@
    list JSON (`datatables_ticket_list`, 10 rows: what their list page loads).
 4. Each round starts our gunicorn, measures our pages, stops it, starts theirs (same options:
    `--workers` sync workers), measures theirs, stops it: both see the machine of the same few
-   minutes. The measurement is bench/web_pages.py's (`measure`: 40 pairs checked over HTTP, wrk
-   warm-up, then wrk with CPU per request of the workers and of their PostgreSQL backends).
+   minutes. The measurement is bench/web_pages.py's (`measure`: 40 pairs checked over HTTP, every
+   pair requested once to prime the caches (both sides alike; --cold-cache skips it), wrk
+   warm-up, then wrk with CPU per request of the workers and of their PostgreSQL backends). Our
+   server's cache is on Redis and emptied whenever it starts.
 5. Summary: per pair, each round's req/s and the ratio, and the medians, with p99 and CPU per
    request.
 
@@ -221,6 +223,9 @@ def parse_args():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument(
+        "--cold-cache", action="store_true", help="no priming pass (see bench/web_pages.py)"
+    )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
@@ -235,6 +240,7 @@ def parse_args():
     parser.add_argument(
         "--pairs", choices=["all", "pages", "api"], default="all", help="which pairs to measure"
     )
+    parser.add_argument("--only", default="", help="only the pairs whose page name contains this")
     parser.add_argument(
         "--db-suffix", default="", help="suffix of the working databases (e.g. _mine)"
     )
@@ -355,7 +361,7 @@ def main() -> int:
     if args.db_suffix:
         PEER_DB, OUR_DB = PEER_DB + args.db_suffix, OUR_DB + args.db_suffix
         web_pages.DB = OUR_DB
-    pairs = selected_pairs(args.pairs)
+    pairs = [pair for pair in selected_pairs(args.pairs) if args.only in pair[0]]
     web_pages.ensure_wrk()
     print("Machine:")
     common.print_machine_info()

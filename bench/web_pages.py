@@ -20,7 +20,8 @@
 4. collectstatic into a temporary STATIC_ROOT; gunicorn (2 workers, sync then gthread) on a free
    port with DEBUG off, the cache and sessions on Redis as in production (BENCH_REDIS_URL, default
    redis://127.0.0.1:6379/9, emptied before each server starts; staff sessions carry their second
-   factor); for each page: a sample checked over HTTP (200 + expected text), wrk with
+   factor); for each page: a sample checked over HTTP (200 + expected text), every (session,
+   path) pair requested once by 8 clients (the priming pass; --cold-cache skips it), wrk with
    bench/web_pages.lua (rotates over the (session, path) pairs, counts every non-200, one
    connection per request) for a --warmup run, then the measured --duration run: req/s, p50,
    p99, non-200, CPU per request of the workers, of their PostgreSQL backends and of wrk.
@@ -81,6 +82,11 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=15, help="seconds measured per page")
     parser.add_argument("--warmup", type=int, default=5, help="seconds of warm-up per page")
+    parser.add_argument(
+        "--cold-cache",
+        action="store_true",
+        help="skip the priming pass: measure with only what the warm-up cached",
+    )
     parser.add_argument("--clients", type=int, default=8, help="concurrent connections (wrk -c)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk -t")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -853,6 +859,16 @@ def http_get(port: int, path: str, session: str | None = None) -> tuple[int, str
         conn.close()
 
 
+def prime(port: int, page: Page) -> None:
+    """Every (session, path) pair requested once, by as many clients as the measurement: the
+    cache is then as warm as on a site whose customers come back to their pages (each server
+    starts with an empty one). --cold-cache leaves this out."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda pair: http_get(port, pair[1], pair[0]), page.pairs))
+
+
 def flush_bench_cache() -> None:
     """Empty the bench's Redis database: no round starts with what an earlier one cached."""
     import redis
@@ -1020,6 +1036,8 @@ def measure(server, port: int, page: Page, pairs_file: Path, args) -> dict:
     if problems:
         print(f"  {page.name:26} NOT MEASURED: {problems[:3]}")
         return {"page": page.name, "problems": problems}
+    if not args.cold_cache:
+        prime(port, page)
     run_wrk(port, pairs_file, args.warmup, args)
     sampler = CpuSampler(server.pid)
     sampler.start()

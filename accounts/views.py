@@ -38,7 +38,7 @@ from .signals import password_set_through_link
 
 # The address of the sign-up in progress, for the "check your inbox" page.
 SIGNUP_EMAIL_SESSION_KEY = "signup_email"
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+PASSWORD_BACKEND = "accounts.backends.AccountUserBackend"
 
 
 # --- Signing up -------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ class SignupFinishView(FormView):
             )
         except AccountError:
             return self.link_unusable(expired=False)
-        login(self.request, user, backend=MODEL_BACKEND)
+        login(self.request, user, backend=PASSWORD_BACKEND)
         messages.success(self.request, _("Welcome! Your HelpDesk account is ready."))
         return redirect("points:overview")
 
@@ -199,7 +199,7 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
 
     template_name = "registration/invitation_accept.html"
     post_reset_login = True
-    post_reset_login_backend = MODEL_BACKEND
+    post_reset_login_backend = PASSWORD_BACKEND
     success_url = reverse_lazy("tickets:list")
 
     def form_valid(self, form):

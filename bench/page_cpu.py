@@ -91,13 +91,19 @@ def build():
     return user, staff, ticket
 
 
-def measure(client, url, requests):
+def measure(client, url, requests, cold=False):
+    from django.core.cache import cache
+
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
-    start = time.process_time()
+    spent = 0.0
     for _ in range(requests):
+        if cold:
+            cache.clear()
+        start = time.process_time()
         client.get(url)
-    return (time.process_time() - start) / requests * 1000
+        spent += time.process_time() - start
+    return spent / requests * 1000
 
 
 def profile(client, url, requests):
@@ -117,6 +123,11 @@ def main():
     parser.add_argument("--pages", default="", help="only the pages whose name contains this")
     parser.add_argument(
         "--profile", type=int, default=0, help="then a cProfile of this many requests per page"
+    )
+    parser.add_argument(
+        "--cold-cache",
+        action="store_true",
+        help="empty the cache before each request: what a page costs when nothing is cached",
     )
     options = parser.parse_args()
     # The services' e-mails, sent by Celery in process while the data is made, log at INFO.
@@ -154,7 +165,10 @@ def main():
         for name, client, url in pages:
             if options.pages not in name:
                 continue
-            figures = [measure(client, url, options.requests) for _ in range(options.rounds)]
+            figures = [
+                measure(client, url, options.requests, options.cold_cache)
+                for _ in range(options.rounds)
+            ]
             print(
                 f"{name:24} {statistics.median(figures):6.2f} ms CPU/request "
                 f"(rounds {', '.join(f'{f:.2f}' for f in figures)})"

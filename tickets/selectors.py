@@ -194,7 +194,12 @@ def ticket_for_account(*, account: Account, ticket_id: int) -> Ticket:
 
 
 def customer_ticket_page(
-    *, account: Account, user: User, ticket_id: int, at: datetime | None = None
+    *,
+    account: Account,
+    user: User,
+    ticket_id: int,
+    at: datetime | None = None,
+    version: CustomerTicketVersion | None = None,
 ) -> CustomerTicketPage:
     """Everything the customer's ticket page shows (5 queries, and 2 more for the thread when
     its rendering is not cached, whatever the thread's length)."""
@@ -233,7 +238,7 @@ def customer_ticket_page(
         ticket=ticket,
         hold=hold,
         messages=messages,
-        thread_stamp=thread_stamp(ticket.pk),
+        thread_stamp=version.thread_stamp if version else thread_stamp(ticket.pk),
         cost_changes=cost_changes,
         quotes=quotes,
         pending_quote=pending_quote,
@@ -248,10 +253,18 @@ def customer_ticket_page(
     )
 
 
-def customer_ticket_version(*, account: Account, ticket_id: int) -> str:
-    """The version of what the account's ticket page shows (the digest of the rows it shows);
-    Ticket.DoesNotExist when the ticket is not the account's (a 404). One round trip."""
-    ticket, *others = execute_together(
+@dataclass(frozen=True)
+class CustomerTicketVersion:
+    # The digest of every row the page shows: a new one with any change.
+    digest: str
+    # The thread's own version, read with it (see _THREAD_STAMP_SQL).
+    thread_stamp: str
+
+
+def customer_ticket_version(*, account: Account, ticket_id: int) -> CustomerTicketVersion:
+    """The version of what the account's ticket page shows; Ticket.DoesNotExist when the ticket
+    is not the account's (a 404). One round trip."""
+    ticket, *others, thread = execute_together(
         [
             (_PAGE_VERSION_STATEMENTS[0], [ticket_id, account.pk]),
             *((sql, [ticket_id]) for sql in _PAGE_VERSION_STATEMENTS[1:4]),
@@ -260,15 +273,20 @@ def customer_ticket_version(*, account: Account, ticket_id: int) -> str:
     )
     if not ticket:
         raise Ticket.DoesNotExist
-    return hashlib.sha256(repr([ticket, *others]).encode()).hexdigest()
+    digest = hashlib.sha256(repr([ticket, *others, thread]).encode()).hexdigest()
+    return CustomerTicketVersion(digest=digest, thread_stamp=_stamp_text(thread[0]))
+
+
+def _stamp_text(row: tuple) -> str:
+    # The time comes as a datetime from PostgreSQL and as text from SQLite: either names it.
+    return ".".join(str(value) for value in row)
 
 
 def thread_stamp(ticket_id: int) -> str:
     """The version of the ticket's public thread (see _THREAD_STAMP_SQL)."""
     with connection.cursor() as cursor:
         cursor.execute(_THREAD_STAMP_SQL, [ticket_id, ticket_id])
-        # The time comes as a datetime from PostgreSQL and as text from SQLite: either names it.
-        return ".".join(str(value) for value in cursor.fetchone())
+        return _stamp_text(cursor.fetchone())
 
 
 def attachment_for_user(*, user: User, ticket_id: int, attachment_id: int) -> Attachment:

@@ -192,17 +192,17 @@ def _csrf_marker() -> str:
     return "csrf-" + salted_hmac("tickets.page-csrf-marker", "marker").hexdigest()
 
 
-def _content_key(pk, version: str) -> str:
+def _content_key(pk, version: selectors.CustomerTicketVersion) -> str:
     language, time_zone = get_language(), timezone.get_current_timezone_name()
-    return f"tickets:page:{pk}:{version}:{language}:{time_zone}"
+    return f"tickets:page:{pk}:{version.digest}:{language}:{time_zone}"
 
 
-def _page_content(request, pk, forms) -> tuple[str, str, int]:
+def _page_content(request, pk, version, forms) -> tuple[str, str, int]:
     """The page's content (subject, HTML with the CSRF marker) and how long it may be cached."""
     now = timezone.now()
     try:
         page = selectors.customer_ticket_page(
-            account=request.account, user=request.user, ticket_id=pk, at=now
+            account=request.account, user=request.user, ticket_id=pk, at=now, version=version
         )
     except Ticket.DoesNotExist as error:
         raise Http404(_("No such ticket.")) from error
@@ -238,7 +238,7 @@ def _render_ticket(request, pk, *, status=200, **forms):
     if cached is not None:
         subject, html = cached
     else:
-        subject, html, seconds = _page_content(request, pk, forms)
+        subject, html, seconds = _page_content(request, pk, version, forms)
         # Kept only if nothing changed while it was rendered: else it may be newer than `version`.
         if not forms and seconds > 0:
             if selectors.customer_ticket_version(account=request.account, ticket_id=pk) == version:

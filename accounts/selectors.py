@@ -13,8 +13,13 @@ if TYPE_CHECKING:
 
 
 def account_for_user(user: User) -> Account | None:
-    """The account `user` acts for, if any (staff have none)."""
-    membership = Membership.objects.filter(user=user).select_related("account").first()
+    """The account `user` acts for, if any (staff have none). No query when the user was loaded
+    with its membership and account (`select_related("membership__account")`)."""
+    user_membership = Membership._meta.get_field("user").remote_field
+    if user_membership.is_cached(user):
+        membership = user_membership.get_cached_value(user)
+    else:
+        membership = Membership.objects.filter(user=user).select_related("account").first()
     return membership.account if membership else None
 
 

@@ -28,8 +28,10 @@ class BearerAuthentication(authentication.BaseAuthentication):
         if not secret or len(secret) > SECRET_MAX_CHARS:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if secret.startswith(TOKEN_PREFIX):
+            # With the user's membership and account: the customer endpoints' check
+            # (api.permissions.IsCustomer) reads them without a query of its own.
             credential = (
-                ApiToken.objects.select_related("user")
+                ApiToken.objects.select_related("user__membership__account")
                 .filter(secret_hash=secret_hash(secret), revoked_at=None, user__is_active=True)
                 .first()
             )

@@ -1,6 +1,6 @@
 """Reads the API needs beyond the apps' own selectors, each scoped to one account.
 
-The lists return plain rows (`.values()`), not model instances: their serializers
+The lists return plain rows (dicts), not model instances: their serializers
 (api.serializers.EntrySerializer, TicketListItemSerializer) turn the rows into JSON with a small
 function, which costs less CPU per page than model instances and DRF's fields.
 """
@@ -16,6 +16,8 @@ from points.models import Lot
 from points.selectors import statement_entries
 from tickets.selectors import tickets_for_account
 
+from .ticket_rows import TICKET_LIST_COLUMNS, AccountTicketRows
+
 # The columns of a statement row, as EntrySerializer reads them.
 STATEMENT_COLUMNS = (
     "id",
@@ -27,23 +29,6 @@ STATEMENT_COLUMNS = (
     "ticket_id",
     "order_id",
     "reason",
-)
-# The columns of a ticket list row, as TicketListItemSerializer reads them.
-TICKET_LIST_COLUMNS = (
-    "id",
-    "subject",
-    "status",
-    "outcome",
-    "category_id",
-    "category_name",
-    "is_urgent",
-    "quote_first",
-    "filed_by_email",
-    "created_at",
-    "last_activity_at",
-    "points",
-    "points_status",
-    "message_count",
 )
 
 
@@ -66,7 +51,20 @@ def statement_for_account(
     return entries.annotate(ticket_id=F("hold__ticket_id")).values(*STATEMENT_COLUMNS)
 
 
-def ticket_rows_for_account(*, account: Account, **filters) -> QuerySet[dict]:
+def ticket_rows_for_account(
+    *, account: Account, status: str = "", query: str = "", hide_closed: bool = False
+) -> QuerySet[dict] | AccountTicketRows:
+    """tickets.selectors.tickets_for_account (same filters) as rows of TICKET_LIST_COLUMNS for
+    TicketPagination; without filters (the list a customer's tool polls), from the hand-written
+    statement of api.ticket_rows."""
+    if status or hide_closed or query.strip():
+        return ticket_rows_queryset(
+            account=account, status=status, query=query, hide_closed=hide_closed
+        )
+    return AccountTicketRows(account.pk)
+
+
+def ticket_rows_queryset(*, account: Account, **filters) -> QuerySet[dict]:
     """tickets.selectors.tickets_for_account (same `filters`) as rows of TICKET_LIST_COLUMNS."""
     return (
         tickets_for_account(account=account, **filters)

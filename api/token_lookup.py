@@ -17,33 +17,16 @@ from django.db import connection
 from django.db.models import Model
 
 from accounts.models import Account, Membership
+from core.sql import RowConverters, converted, row_converters
 
 from .models import ApiToken
 
-# A column read: its position in the row, the converters of its field (the ORM's own), the column.
-Converters = tuple[tuple[int, list, object], ...]
 # A model read: the model, its fields' attribute names in the row's order, where its primary key is.
 Layout = tuple[tuple[type[Model], tuple[str, ...], int], ...]
 
 
-def _converters(models: tuple[type[Model], ...]) -> Converters:
-    """What the ORM would apply to each column read (e.g. SQLite's text date-times)."""
-    found = []
-    position = 0
-    for model in models:
-        for field in model._meta.concrete_fields:
-            column = field.get_col(model._meta.db_table)
-            converters = connection.ops.get_db_converters(column) + field.get_db_converters(
-                connection
-            )
-            if converters:
-                found.append((position, converters, column))
-            position += 1
-    return tuple(found)
-
-
 @cache
-def _statement(vendor: str) -> tuple[str, Converters, Layout]:
+def _statement(vendor: str) -> tuple[str, RowConverters, Layout]:
     """The statement for this database, the converters of its columns, the models it reads."""
     models = (ApiToken, get_user_model(), Membership, Account)
     token_model, user_model, membership_model, account_model = models
@@ -80,7 +63,8 @@ def _statement(vendor: str) -> tuple[str, Converters, Layout]:
         )
         for model in models
     )
-    return sql, _converters(models), layout
+    fields = [field for model in models for field in model._meta.concrete_fields]
+    return sql, row_converters(fields), layout
 
 
 def _instances(row: list, layout: Layout) -> list[Model | None]:
@@ -105,11 +89,7 @@ def live_token_with_account(secret_hash: str) -> ApiToken | None:
         found = cursor.fetchone()
     if found is None:
         return None
-    row = list(found)
-    for position, functions, column in converters:
-        for convert in functions:
-            row[position] = convert(row[position], column, connection)
-    token, user, membership, account = _instances(row, layout)
+    token, user, membership, account = _instances(converted(found, converters), layout)
     ApiToken.user.field.set_cached_value(token, user)
     user_membership = Membership._meta.get_field("user").remote_field
     user_membership.set_cached_value(user, membership)

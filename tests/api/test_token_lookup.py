@@ -104,18 +104,20 @@ from points.services import points_grant
 from tests.factories import AccountFactory, TicketFactory, account_owner
 account = AccountFactory()
 points_grant(account=account, points=100, reason="r", actor=None)
+TicketFactory(account=account, subject="Older")
 TicketFactory(account=account, subject="On SQLite")
 _token, secret = api_token_create(user=account_owner(account), name="script")
 token = live_token_with_account(secret_hash(secret))
 print(token.user.membership.account == account, token.created_at.tzinfo is not None)
 client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_HOST="localhost")
-print([t["subject"] for t in client.get("/api/v1/tickets").json()["results"]])
+first = client.get("/api/v1/tickets?page_size=1").json()
+print([t["subject"] for t in first["results"] + client.get(first["next"]).json()["results"]])
 print([e["amount"] for e in client.get("/api/v1/statement").json()["results"]])
 """
 
 
 def test_it_and_the_lists_run_on_sqlite(tmp_path):
-    """The embedded run's database runs the look-up and the lists' queries."""
+    """The embedded run's database runs the look-up and the lists' statements (a cursor too)."""
     result = subprocess.run(
         [PYTHON, "-c", SQLITE_SCRIPT],
         cwd=PROJECT_ROOT,
@@ -126,4 +128,8 @@ def test_it_and_the_lists_run_on_sqlite(tmp_path):
     )
 
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines() == ["True True", "['On SQLite']", "[100]"]
+    assert result.stdout.strip().splitlines() == [
+        "True True",
+        "['On SQLite', 'Older']",
+        "[100]",
+    ]

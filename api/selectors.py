@@ -16,19 +16,11 @@ from points.models import Lot
 from points.selectors import statement_entries
 from tickets.selectors import tickets_for_account
 
-from .ticket_rows import TICKET_LIST_COLUMNS, AccountTicketRows
-
-# The columns of a statement row, as EntrySerializer reads them.
-STATEMENT_COLUMNS = (
-    "id",
-    "kind",
-    "amount",
-    "dated_at",
-    "created_at",
-    "lot_id",
-    "ticket_id",
-    "order_id",
-    "reason",
+from .list_statements import (
+    STATEMENT_COLUMNS,
+    TICKET_LIST_COLUMNS,
+    AccountStatementRows,
+    AccountTicketRows,
 )
 
 
@@ -38,9 +30,24 @@ def statement_for_account(
     since: datetime | None = None,
     until: datetime | None = None,
     kind: str = "",
+) -> QuerySet[dict] | AccountStatementRows:
+    """The account's journal lines (dated when they happened), filtered by date and kind, as rows
+    of STATEMENT_COLUMNS for StatementPagination; without filters (the statement a customer's
+    tool polls), from the hand-written statement of api.list_statements."""
+    if since is not None or until is not None or kind:
+        return statement_rows_queryset(account=account, since=since, until=until, kind=kind)
+    return AccountStatementRows(account.pk)
+
+
+def statement_rows_queryset(
+    *,
+    account: Account,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kind: str = "",
 ) -> QuerySet[dict]:
-    """The account's journal lines (dated when they happened), filtered by date and kind: rows
-    of STATEMENT_COLUMNS (`ticket_id`: the ticket its hold is for, if any)."""
+    """points.selectors.statement_entries filtered by date and kind, as rows of
+    STATEMENT_COLUMNS (`ticket_id`: the ticket its hold is for, if any)."""
     entries = statement_entries(account=account)
     if since is not None:
         entries = entries.filter(dated_at__gte=since)
@@ -56,7 +63,7 @@ def ticket_rows_for_account(
 ) -> QuerySet[dict] | AccountTicketRows:
     """tickets.selectors.tickets_for_account (same filters) as rows of TICKET_LIST_COLUMNS for
     TicketPagination; without filters (the list a customer's tool polls), from the hand-written
-    statement of api.ticket_rows."""
+    statement of api.list_statements."""
     if status or hide_closed or query.strip():
         return ticket_rows_queryset(
             account=account, status=status, query=query, hide_closed=hide_closed

@@ -104,6 +104,7 @@ from points.services import points_grant
 from tests.factories import AccountFactory, TicketFactory, account_owner
 account = AccountFactory()
 points_grant(account=account, points=100, reason="r", actor=None)
+points_grant(account=account, points=7, reason="r", actor=None)
 TicketFactory(account=account, subject="Older")
 TicketFactory(account=account, subject="On SQLite")
 _token, secret = api_token_create(user=account_owner(account), name="script")
@@ -112,7 +113,8 @@ print(token.user.membership.account == account, token.created_at.tzinfo is not N
 client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_HOST="localhost")
 first = client.get("/api/v1/tickets?page_size=1").json()
 print([t["subject"] for t in first["results"] + client.get(first["next"]).json()["results"]])
-print([e["amount"] for e in client.get("/api/v1/statement").json()["results"]])
+first = client.get("/api/v1/statement?page_size=1").json()
+print([e["amount"] for e in first["results"] + client.get(first["next"]).json()["results"]])
 """
 
 
@@ -131,5 +133,5 @@ def test_it_and_the_lists_run_on_sqlite(tmp_path):
     assert result.stdout.strip().splitlines() == [
         "True True",
         "['On SQLite', 'Older']",
-        "[100]",
+        "[7, 100]",
     ]

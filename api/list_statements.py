@@ -62,8 +62,9 @@ def _quote(model: type[Model], name: str = "") -> str:
 
 class AccountRows:
     """An account's rows of one list as its CursorPagination reads them: ordered by its ordering
-    or the reverse, after a cursor's position (an aware date-time, as the pagination checked),
-    then sliced. It answers only those calls (DRF's CursorPagination makes no others)."""
+    (newest first) or the reverse, after a cursor's position (an aware date-time, as the
+    pagination checked), then sliced. It answers only those calls (DRF's CursorPagination makes
+    no others) and refuses any other."""
 
     columns: tuple[str, ...]
     ordering: tuple[str, ...]
@@ -93,7 +94,10 @@ class AccountRows:
         field = self.ordering[0].removeprefix("-")
         if lookup != f"{field}__{'gt' if self.reverse else 'lt'}":
             raise ValueError(f"Not a position of this ordering: {lookup}.")
-        return type(self)(self.account_id, reverse=self.reverse, after=parse_datetime(value))
+        after = parse_datetime(value)
+        if after is None or after.tzinfo is None:
+            raise ValueError(f"Not an aware date-time: {value!r}.")
+        return type(self)(self.account_id, reverse=self.reverse, after=after)
 
     def __getitem__(self, window: slice) -> list[dict]:
         offset = window.start or 0

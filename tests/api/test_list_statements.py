@@ -115,6 +115,17 @@ def test_only_unfiltered_lists_use_them(account):
         assert not isinstance(rows, AccountStatementRows)
 
 
+def test_they_refuse_what_cursor_pagination_never_asks(account):
+    rows = AccountTicketRows(account.pk)
+    with pytest.raises(ValueError):
+        rows.order_by("subject")
+    with pytest.raises(ValueError):
+        rows.filter(last_activity_at__gt="2026-01-01T00:00:00+00:00")
+    for position in ("2026-01-01T00:00:00", "not a date"):
+        with pytest.raises(ValueError):
+            rows.filter(last_activity_at__lt=position)
+
+
 @pytest.mark.parametrize("url", ["/api/v1/tickets", "/api/v1/statement"])
 def test_pages_walked_forward_and_back_are_the_whole_list(api, history, url):
     whole = api.get(url).json()["results"]

@@ -13,11 +13,12 @@ if TYPE_CHECKING:
 
 
 def account_for_user(user: User) -> Account | None:
-    """The account `user` acts for, if any (staff have none)."""
-    # A session's user is read with it (accounts.backends.AccountUserBackend): no query then.
-    membership_cache = get_user_model().membership.related
-    if membership_cache.is_cached(user):
-        membership = membership_cache.get_cached_value(user)
+    """The account `user` acts for, if any (staff have none). No query when the user was loaded
+    with its membership and account, as `accounts.backends.AccountUserBackend` loads a session's
+    user."""
+    user_membership = Membership._meta.get_field("user").remote_field
+    if user_membership.is_cached(user):
+        membership = user_membership.get_cached_value(user)
     else:
         membership = Membership.objects.filter(user=user).select_related("account").first()
     return membership.account if membership else None

@@ -12,8 +12,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .credentials import KEY_PREFIX, SECRET_MAX_CHARS, TOKEN_PREFIX, secret_hash
-from .models import ApiToken, IntegrationKey
+from .models import IntegrationKey
 from .services import credential_mark_used
+from .token_lookup import live_token_with_account
 
 
 class BearerAuthentication(authentication.BaseAuthentication):
@@ -28,11 +29,9 @@ class BearerAuthentication(authentication.BaseAuthentication):
         if not secret or len(secret) > SECRET_MAX_CHARS:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if secret.startswith(TOKEN_PREFIX):
-            credential = (
-                ApiToken.objects.select_related("user")
-                .filter(secret_hash=secret_hash(secret), revoked_at=None, user__is_active=True)
-                .first()
-            )
+            # With the user's membership and account: the customer endpoints' check
+            # (api.permissions.IsCustomer) reads them without a query of its own.
+            credential = live_token_with_account(secret_hash(secret))
             user = credential.user if credential else None
         elif secret.startswith(KEY_PREFIX):
             credential = (

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
+from django.db.models import Field
 
 Statement = tuple[str, Sequence[Any]]
 
@@ -39,3 +40,31 @@ def execute_together(statements: Sequence[Statement]) -> list[list[tuple]]:
 
 def _rows(cursor) -> list[tuple]:
     return cursor.fetchall() if cursor.description is not None else []
+
+
+# The columns of a hand-written SELECT that need the ORM's conversion: each one's position in
+# the row, its converters, and the column expression they are given.
+RowConverters = tuple[tuple[int, list, Any], ...]
+
+
+def row_converters(fields: Sequence[Field | None]) -> RowConverters:
+    """What the ORM would do to the columns of a row that reads `fields` in this order (None: a
+    computed column needing nothing), e.g. on SQLite make date-times aware and booleans bool."""
+    found = []
+    for position, field in enumerate(fields):
+        if field is None:
+            continue
+        column = field.get_col(field.model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if converters:
+            found.append((position, converters, column))
+    return tuple(found)
+
+
+def converted(row: Sequence[Any], converters: RowConverters) -> list[Any]:
+    """`row` as the ORM would have read it."""
+    values = list(row)
+    for position, functions, column in converters:
+        for convert in functions:
+            values[position] = convert(values[position], column, connection)
+    return values

@@ -20,7 +20,7 @@ from tickets.models import Attachment, Ticket, TicketStatus
 
 from .. import serializers as out
 from ..pagination import LotPagination, StatementPagination, TicketPagination
-from ..selectors import lots_for_account, statement_for_account
+from ..selectors import lots_for_account, statement_for_account, ticket_rows_for_account
 from .common import CustomerListView, CustomerView, problems
 
 
@@ -150,7 +150,7 @@ class TicketListView(CustomerListView):
 
     def get_queryset(self):
         filters = self.filters()
-        return ticket_selectors.tickets_for_account(
+        return ticket_rows_for_account(
             account=self.request.account,
             status=filters.get("status", ""),
             query=filters.get("q", ""),

@@ -19,13 +19,12 @@ from accounts.services import account_invite_user, account_remove_user
 from core.numbers import BIGINT_MAX
 from points.selectors import points_summary
 from points.services import JOURNAL_REASON_MAX_CHARS, points_adjust, points_grant
-from tickets.selectors import tickets_for_account
 
 from .. import serializers as out
 from ..idempotency import idempotent
 from ..pagination import StatementPagination, TicketPagination
 from ..permissions import IntegrationPermission
-from ..selectors import statement_for_account
+from ..selectors import statement_for_account, ticket_rows_for_account
 from ..serializers import BoundedText
 from ..services import shop_account_find_or_create
 from .common import IntegrationView, problems
@@ -267,4 +266,4 @@ class AccountTicketsView(IntegrationListView):
     pagination_class = TicketPagination
 
     def get_queryset(self):
-        return tickets_for_account(account=account_or_404(self.kwargs["pk"]))
+        return ticket_rows_for_account(account=account_or_404(self.kwargs["pk"]))

@@ -2,6 +2,7 @@
 nothing; the selectors read the account of a user and its users."""
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from accounts.models import Membership, MembershipRole
 from accounts.selectors import account_for_user, account_members
@@ -87,3 +88,15 @@ def test_a_users_account_and_the_accounts_users():
     assert account_for_user(joined[1]) == account
     assert account_for_user(StaffUserFactory()) is None
     assert [m.user for m in account_members(account=account)] == [owner, *joined]
+
+
+def test_a_users_account_is_read_without_a_query_when_loaded_with_the_user(
+    django_assert_num_queries,
+):
+    account, owner = customer(0)
+    staff = StaffUserFactory()
+    users = get_user_model().objects.select_related("membership__account")
+    loaded_owner, loaded_staff = users.get(pk=owner.pk), users.get(pk=staff.pk)
+    with django_assert_num_queries(0):
+        assert account_for_user(loaded_owner) == account
+        assert account_for_user(loaded_staff) is None

@@ -4,9 +4,11 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.models import Membership, MembershipRole
+from accounts.services import account_remove_user
 from api.models import ApiToken
 from api.services import api_token_create, api_token_revoke
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, TicketFactory, UserFactory
 
 from .conftest import integration_client
 from .support import assert_problem
@@ -74,6 +76,43 @@ def test_an_inactive_users_token_is_refused(api, owner):
     owner.is_active = False
     owner.save()
     assert_problem(api.get(ME), 401, "authentication_failed")
+
+
+def member_client(account):
+    """A client with the personal token of a new (secondary) user of `account`; and the user."""
+    member = UserFactory()
+    Membership.objects.create(account=account, user=member, role=MembershipRole.MEMBER)
+    _token, secret = api_token_create(user=member, name="member's script")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client, member
+
+
+def test_a_removed_users_token_is_refused_at_once(account, owner):
+    client, member = member_client(account)
+    # Filed a ticket: the user can't be deleted, so removal deactivates them (the token stays).
+    TicketFactory(account=account, filed_by=member)
+    assert client.get(ME).json()["account"]["id"] == account.pk
+    account_remove_user(account=account, user=member, removed_by=owner)
+    assert_problem(client.get(ME), 401, "authentication_failed")
+    assert_problem(client.get("/api/v1/tickets"), 401, "authentication_failed")
+
+
+def test_a_token_whose_user_lost_their_membership_is_403_at_once(account):
+    client, member = member_client(account)
+    assert client.get("/api/v1/tickets").status_code == 200
+    Membership.objects.filter(user=member).delete()
+    assert_problem(client.get("/api/v1/tickets"), 403, "permission_denied")
+    assert_problem(client.get("/api/v1/statement"), 403, "permission_denied")
+
+
+def test_a_token_request_reads_its_user_membership_and_account_in_one_query(
+    api, django_assert_num_queries
+):
+    api.get(ME)  # records the last use, written at most once a minute
+    # The credential with its user, membership and account; then the page of tickets.
+    with django_assert_num_queries(2):
+        assert api.get("/api/v1/tickets").status_code == 200
 
 
 def test_a_user_without_an_account_is_403(db):

@@ -612,7 +612,7 @@ def login_session(user) -> str:
 
     session = SessionStore()
     session[SESSION_KEY] = user._meta.pk.value_to_string(user)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "accounts.backends.AccountUserBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     if user.is_staff:
         device, _created = TOTPDevice.objects.get_or_create(

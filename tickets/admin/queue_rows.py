@@ -30,7 +30,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import reverse
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, mark_safe
 
 # Stands for the primary key while the change URL's parts are found, once per page.
 _PK_MARK = "__queue_pk__"
@@ -79,12 +79,13 @@ def _is_link(cl, name, *, first: bool) -> bool:
 
 @dataclass(frozen=True)
 class _Column:
-    """One column: how a row's value is read and shown, and its cell's class. `nowrap` is None
-    when it depends on the value (a method's date or time), as in `items_for_result`."""
+    """One column: how a row's value is read and shown (as escaped HTML), and its cell's class.
+    `nowrap` is None when it depends on the value (a method's date or time), as in
+    `items_for_result`."""
 
     classes: str
     value_of: Callable[[Any], Any]
-    display: Callable[[Any], Any]
+    display: Callable[[Any], str]
     nowrap: bool | None
 
     def _content(self, result) -> tuple[str, str]:
@@ -96,7 +97,7 @@ class _Column:
             self.nowrap is None and isinstance(value, datetime.date | datetime.time)
         ):
             classes += " nowrap"
-        return classes, _escaped(self.display(value))
+        return classes, self.display(value)
 
     def cell(self, result) -> str:
         classes, content = self._content(result)
@@ -119,7 +120,7 @@ def _column(cl, name, *, avoid_link: bool) -> _Column:
     except FieldDoesNotExist:
         field = None
     if field is None or field.auto_created:
-        if hasattr(cl.model_admin, name):
+        if hasattr(cl.model_admin, name) and name != "__str__":
             attr = getattr(cl.model_admin, name)
             value_of = attr
         else:
@@ -136,7 +137,12 @@ def _column(cl, name, *, avoid_link: bool) -> _Column:
             boolean = getattr(attr, "boolean", False)
 
         def display(value):
-            return _boolean_icon(value) if boolean else display_for_value(value, column_empty)
+            if boolean:
+                return _boolean_icon(value)
+            # What display_for_value makes of text, for the methods' usual answer.
+            if isinstance(value, str) and value:
+                return value if isinstance(value, SafeData) else html.escape(value)
+            return _escaped(display_for_value(value, column_empty))
 
         classes = "action-checkbox" if name == "action_checkbox" else f"field-{name}"
         return _Column(classes, value_of, display, nowrap=None)
@@ -148,7 +154,7 @@ def _column(cl, name, *, avoid_link: bool) -> _Column:
             return getattr(result, related)
 
         def display(value):
-            return empty if value is None else value
+            return empty if value is None else html.escape(str(value))
 
         return _Column(f"field-{name}", value_of, display, nowrap)
     attname = field.attname
@@ -157,7 +163,7 @@ def _column(cl, name, *, avoid_link: bool) -> _Column:
         return getattr(result, attname)
 
     def display(value):
-        return display_for_field(value, field, empty, avoid_link=avoid_link)
+        return _escaped(display_for_field(value, field, empty, avoid_link=avoid_link))
 
     return _Column(f"field-{name}", value_of, display, nowrap)
 

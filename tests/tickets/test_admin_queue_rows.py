@@ -147,3 +147,14 @@ def test_choice_labels_are_the_fields_display_in_each_language(tickets):
                 ticket.hold.status = status
                 assert choice_label(HoldStatus, status) == ticket.hold.get_status_display()
     assert choice_label(TicketStatus, "no-such-status") == "no-such-status"
+
+
+def test_the_rows_read_nothing_beyond_the_page_query(staff, tickets, django_assert_num_queries):
+    """Every kind of row (each hold state, assigned or not, every first-response state) is
+    rendered from the page's one query: nothing is read per row."""
+    cl = changelist(staff)
+
+    with django_assert_num_queries(1):
+        rows = queue_rows(cl)
+
+    assert len(rows) == tickets.count()

@@ -47,6 +47,7 @@ from .models import (
     TicketStatus,
     TimeLog,
 )
+from .policies import TicketFacts
 
 if TYPE_CHECKING:
     from helpdesk.models import User
@@ -188,6 +189,7 @@ class StaffTicketPage:
     """Everything the admin ticket page shows besides the ticket itself."""
 
     messages: list[Message]
+    filed_by: User
     hold: Hold | None
     cost_changes: list[CostChange]
     quotes: list[Quote]
@@ -198,16 +200,23 @@ class StaffTicketPage:
     status_changes: list[StatusChange]
     access_details: AccessDetails | None
     access_views: list[AccessDetailsView]
+    facts: TicketFacts
 
 
 def staff_ticket_page(ticket: Ticket) -> StaffTicketPage:
-    """The thread (internal notes included) and the ticket's history, a query per kind of row."""
+    """The thread (internal notes included) and the ticket's history, a query per kind of row;
+    the policy's facts from the rows listed, without `with_facts`' query of its own."""
+    # Read again with the page, not taken from the ticket given: an action refused after it
+    # changed the objects in memory shows what the database holds.
+    one_to_one = Ticket.objects.select_related("filed_by", "hold", "rating").get(pk=ticket.pk)
+    hold = getattr(one_to_one, "hold", None)
     messages = list(
         ticket.messages.select_related("author").prefetch_related(
             Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
         )
     )
     reconsiderations = list(ticket.reconsiderations.select_related("requested_by", "decided_by"))
+    quotes = list(ticket.quotes.select_related("created_by", "decided_by"))
     time_logs = list(ticket.time_logs.select_related("logged_by"))
     access_details = (
         AccessDetails.objects.filter(ticket=ticket).select_related("provided_by").first()
@@ -217,9 +226,10 @@ def staff_ticket_page(ticket: Ticket) -> StaffTicketPage:
         access_views = list(access_details.views.select_related("viewed_by")[:5])
     return StaffTicketPage(
         messages=messages,
-        hold=Hold.objects.filter(ticket=ticket).first(),
+        filed_by=one_to_one.filed_by,
+        hold=hold,
         cost_changes=list(ticket.cost_changes.select_related("actor")),
-        quotes=list(ticket.quotes.select_related("created_by", "decided_by")),
+        quotes=quotes,
         reconsiderations=reconsiderations,
         pending_reconsiderations=[
             r for r in reconsiderations if r.status == ReconsiderationStatus.PENDING
@@ -229,6 +239,12 @@ def staff_ticket_page(ticket: Ticket) -> StaffTicketPage:
         status_changes=list(ticket.status_changes.select_related("actor")),
         access_details=access_details,
         access_views=access_views,
+        facts=TicketFacts.of_rows(
+            hold=hold,
+            quotes=quotes,
+            reconsiderations=reconsiderations,
+            rated=getattr(one_to_one, "rating", None) is not None,
+        ),
     )
 
 

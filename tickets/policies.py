@@ -113,6 +113,27 @@ class TicketFacts:
             rated=ticket.facts_rated,
         )
 
+    @classmethod
+    def of_rows(
+        cls,
+        *,
+        hold: Hold | None,
+        quotes: list[Quote],
+        reconsiderations: list[ReconsiderationRequest],
+        rated: bool,
+    ) -> TicketFacts:
+        """The facts of a ticket from rows a page lists anyway: its hold (or None), all its quotes
+        and reconsideration requests, and whether it is rated (what `with_facts` reads in SQL)."""
+        return cls(
+            hold_amount=hold.amount if hold else None,
+            hold_status=hold.status if hold else None,
+            pending_quote=any(quote.status == QuoteStatus.PENDING for quote in quotes),
+            pending_reconsideration=any(
+                request.status == ReconsiderationStatus.PENDING for request in reconsiderations
+            ),
+            rated=rated,
+        )
+
     @property
     def hold_open(self) -> bool:
         return self.hold_status == HoldStatus.OPEN

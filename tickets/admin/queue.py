@@ -8,10 +8,10 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.dates import MONTHS_3
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.numbers import parse_id
@@ -149,10 +149,10 @@ class QueueColumns:
         if ticket.is_urgent:
             return format_html(
                 '{} <span class="badge badge-urgent">{}</span>',
-                ticket.get_status_display(),
+                choice_label(S, ticket.status),
                 gettext("HotRush"),
             )
-        return ticket.get_status_display()
+        return choice_label(S, ticket.status)
 
     @admin.display(description=_("captured"))
     def captured_points(self, ticket):
@@ -164,7 +164,7 @@ class QueueColumns:
         return format_html(
             '{} <span class="queue-muted">{}</span>',
             hold.amount if hold.status == HoldStatus.SETTLED else 0,
-            hold.get_status_display(),
+            choice_label(HoldStatus, hold.status),
         )
 
     @admin.display(description=_("first response due"), ordering="first_response_due_at")
@@ -206,14 +206,33 @@ def hold_of(ticket):
         return None
 
 
+def choice_label(choices, value) -> str:
+    """What `get_<field>_display()` shows, without the dictionary of every choice it builds and
+    hashes on each call (most of the queue's status column). Translated once per language."""
+    key = (choices, value, get_language())
+    label = _choice_labels.get(key)
+    if label is None:
+        try:
+            label = _choice_labels[key] = str(choices(value).label)
+        except ValueError:
+            return value
+    return label
+
+
+_choice_labels: dict[tuple, str] = {}
+
+
 def short_time(moment) -> str:
     """A compact time for the queue: "today 14:05", "27 Nov 14:05", or "2025-11-27"."""
-    local = timezone.localtime(moment)
-    today = timezone.localdate()
+    zone = timezone.get_current_timezone()
+    local = moment.astimezone(zone)
+    today = timezone.now().astimezone(zone).date()
     if local.date() == today:
         return gettext("today %(time)s") % {"time": local.strftime("%H:%M")}
     if local.year == today.year:
-        return date_format(local, "j M H:i")
+        # date_format(local, "j M H:i"), without the format's parsing on every call (it was
+        # half of the first-response column).
+        return f"{local.day} {str(MONTHS_3[local.month]).title()} {local:%H:%M}"
     return local.strftime("%Y-%m-%d")
 
 

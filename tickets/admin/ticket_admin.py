@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -92,7 +91,6 @@ class TicketAdmin(
         return False
 
     def changelist_view(self, request, extra_context=None):
-        self._now = timezone.now()
         # The queue and the ticket page are wide work pages: without the admin's app sidebar.
         return super().changelist_view(
             request,

@@ -32,7 +32,7 @@ from ..admin_forms import (
 from ..admin_selectors import staff_ticket_page
 from ..errors import ReconsiderationPending
 from ..models import Attachment, QuoteStatus, Ticket
-from ..policies import STAFF_PERMISSIONS, Action, load_facts, ticket_policy
+from ..policies import STAFF_PERMISSIONS, Action, ticket_policy
 from ..sla import awaits_first_response
 
 # The cost panel's actions, in the order shown: the action, its URL (see `actions`), its form's
@@ -87,7 +87,7 @@ class TicketPageViews:
         user = request.user
         hold = page.hold
         now = timezone.now()
-        policy = ticket_policy(ticket, user=user, at=now, facts=load_facts(ticket))
+        policy = ticket_policy(ticket, user=user, at=now, facts=page.facts)
         first_response_due = ticket.first_response_due_at if awaits_first_response(ticket) else None
 
         def may(action: Action) -> bool:

@@ -32,6 +32,7 @@ from .forms import (
     TicketFileForm,
     TicketFilterForm,
 )
+from .list_rows import ticket_rows
 from .models import (
     Attachment,
     CostChangeKind,
@@ -80,13 +81,8 @@ def ticket_list(request):
         hide_closed=filters.get("hide_closed", False),
     )
     page_obj = paginate(request, tickets, per_page=PER_PAGE)
-    context = {
-        "form": form,
-        "page_obj": page_obj,
-        "filtered": any(filters.values()),
-        "HoldStatus": HoldStatus,
-        "TicketStatus": TicketStatus,
-    }
+    page_obj.object_list = ticket_rows(page_obj.object_list)
+    context = {"form": form, "page_obj": page_obj, "filtered": any(filters.values())}
     return render(request, "tickets/list.html", context)
 
 

@@ -17,7 +17,8 @@ from django.utils.translation import gettext, ngettext
 
 from points.models import HoldStatus
 
-from .models import Ticket, TicketStatus
+from .models import TicketStatus
+from .selectors import TicketListRow
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class TicketRow:
     points: str
 
 
-def _points(ticket: Ticket) -> str:
+def _points(ticket: TicketListRow) -> str:
     if ticket.points_status == HoldStatus.OPEN:
         return gettext("%(points)s captured") % {"points": intcomma(ticket.points)}
     if ticket.points_status == HoldStatus.SETTLED:
@@ -46,13 +47,12 @@ def _points(ticket: Ticket) -> str:
     return gettext("no points")
 
 
-def _meta(ticket: Ticket) -> str:
-    filed_by = ticket.filed_by
+def _meta(ticket: TicketListRow) -> str:
     messages = ticket.message_count
     return " · ".join(
         (
-            ticket.category.name,
-            gettext("filed by %(name)s") % {"name": filed_by.get_full_name() or filed_by.email},
+            ticket.category_name,
+            gettext("filed by %(name)s") % {"name": ticket.filed_by_name},
             ngettext("%(messages)s message", "%(messages)s messages", messages)
             % {"messages": messages},
             gettext("last activity %(when)s") % {"when": naturaltime(ticket.last_activity_at)},
@@ -60,8 +60,7 @@ def _meta(ticket: Ticket) -> str:
     )
 
 
-def ticket_rows(tickets: Iterable[Ticket]) -> list[TicketRow]:
-    """The rows of tickets read by `selectors.tickets_for_account` (its annotations)."""
+def ticket_rows(tickets: Iterable[TicketListRow]) -> list[TicketRow]:
     # The detail URL differs between tickets only by the id: reversed once, not per row.
     url_of_zero = reverse("tickets:detail", args=[0])
     prefix, suffix = url_of_zero.rsplit("/0/", 1)

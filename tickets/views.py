@@ -74,7 +74,7 @@ def _insufficient_message(error: InsufficientPoints, *, next_url: str | None = N
 def ticket_list(request):
     form = TicketFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    tickets = selectors.tickets_for_account(
+    tickets = selectors.TicketList(
         account=request.account,
         status=filters.get("status", ""),
         query=filters.get("q", ""),

@@ -10,6 +10,7 @@ from tests.html import attr, find, find_all, parse, text
 from tests.web import category, customer
 from tickets import services
 from tickets.models import TicketStatus
+from tickets.selectors import TicketList, TicketListRow, tickets_for_account
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +118,80 @@ def test_a_row_links_to_its_ticket_and_shows_its_status_and_hotrush(client, fund
     badge = find(shown[plain.pk], "span", class_="badge")
     assert attr(badge, "class") == "badge badge-waiting_for_customer"
     assert text(badge) == "Waiting for customer"
+
+
+# --- The page's hand-written query against the ORM's ---------------------------------------------
+
+
+def as_row(ticket) -> TicketListRow:
+    return TicketListRow(
+        pk=ticket.pk,
+        subject=ticket.subject,
+        status=ticket.status,
+        is_urgent=ticket.is_urgent,
+        last_activity_at=ticket.last_activity_at,
+        category_name=ticket.category.name,
+        filed_by_name=ticket.filed_by.get_full_name() or ticket.filed_by.email,
+        message_count=ticket.message_count,
+        points=ticket.points,
+        points_status=ticket.points_status,
+    )
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"status": "active"},
+        {"status": "closed"},
+        {"status": "cancelled"},
+        {"status": "open", "hide_closed": True},
+        {"hide_closed": True},
+        {"query": "printer"},
+        {"query": "100%_done"},
+        {"query": "#{number}"},
+        {"query": "{number}", "status": "active"},
+    ],
+)
+def test_a_page_of_the_list_is_the_orms_tickets_for_the_account(funded, filters):
+    account, user = funded
+    staff = StaffUserFactory()
+    now = timezone.now()
+    nameless = UserFactory(first_name="", last_name="")
+    account.memberships.create(user=nameless, role="member")
+    tickets = [file_ticket(account, user, subject=f"Printer {n}") for n in range(3)]
+    tickets.append(file_ticket(account, nameless, "Other issues", subject="100%_done or not"))
+    tickets.append(file_ticket(account, user, is_urgent=True, subject="100 percent"))
+    services.ticket_reply(ticket=tickets[0], author=staff, body="Public")
+    services.ticket_reply(ticket=tickets[0], author=staff, body="Note", internal=True)
+    services.ticket_resolve(ticket=tickets[1], actor=staff, reason="Fixed")
+    services.ticket_cancel(ticket=tickets[2], actor=user)
+    for n in range(25):
+        TicketFactory(
+            account=account,
+            filed_by=user,
+            status=[TicketStatus.OPEN, TicketStatus.CLOSED][n % 2],
+            # Ties in the last activity: the id orders them.
+            last_activity_at=now - timedelta(minutes=n // 3),
+        )
+    TicketFactory(subject="Printer of another account")
+    filters = {
+        key: value.format(number=tickets[3].pk) if isinstance(value, str) else value
+        for key, value in filters.items()
+    }
+
+    listed = TicketList(account=account, **filters)
+    expected = [as_row(t) for t in tickets_for_account(account=account, **filters)]
+
+    assert listed.count() == len(expected) > 0
+    assert listed[0:20] + listed[20:40] == expected
+    assert listed[20:40] == expected[20:40]
+
+
+def test_the_list_of_an_account_without_tickets_is_empty(funded):
+    account, _user = funded
+
+    listed = TicketList(account=account)
+
+    assert listed.count() == 0
+    assert listed[0:0] == listed[0:20] == []

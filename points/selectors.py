@@ -120,6 +120,23 @@ def holds_deducted(*, account: Account) -> QuerySet[Hold]:
     )
 
 
+def hold_rows(holds: QuerySet[Hold]):
+    """`holds` (`holds_in_progress`, `holds_deducted`) as the points page lists them: flat rows of
+    the hold and its ticket, no model instances (their building and the joins' column lists cost
+    more than the query)."""
+    return holds.values_list(
+        "ticket_id",
+        "ticket__subject",
+        "ticket__category__name",
+        "ticket__status",
+        "amount",
+        "created_at",
+        "settled_at",
+        "refunded_at",
+        named=True,
+    )
+
+
 # This month and the next 24: points bought today expire in the last of them.
 FORECAST_MONTHS = 25
 

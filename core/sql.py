@@ -39,3 +39,13 @@ def execute_together(statements: Sequence[Statement]) -> list[list[tuple]]:
 
 def _rows(cursor) -> list[tuple]:
     return cursor.fetchall() if cursor.description is not None else []
+
+
+def field_value(model, field_name: str, value: Any) -> Any:
+    """`value`, read by hand-written SQL from a column of `model`'s field, as the ORM gives it
+    (SQLite returns a datetime naive, or as text when it comes from an aggregate)."""
+    field = model._meta.get_field(field_name)
+    column = field.get_col(model._meta.db_table)
+    for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+        value = converter(value, column, connection)
+    return value

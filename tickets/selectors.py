@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import Account
 from catalog.models import IssueCategory
 from core.numbers import parse_id
+from core.sql import field_value
 from points.models import Hold
 
 from .models import (
@@ -165,23 +166,13 @@ class TicketList:
         with connection.cursor() as cursor:
             cursor.execute(_TICKET_ROWS_SQL.replace("{ids}", ids_sql), params)
             rows = cursor.fetchall()
-        field = Ticket._meta.get_field("last_activity_at")
-        column = field.get_col(Ticket._meta.db_table)
-        # The database's value as the ORM would give it (SQLite's is naive, in UTC).
-        converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-
-        def to_python(value):
-            for converter in converters:
-                value = converter(value, column, connection)
-            return value
-
         return [
             TicketListRow(
                 pk=pk,
                 subject=subject,
                 status=status,
                 is_urgent=bool(is_urgent),
-                last_activity_at=to_python(last_activity_at),
+                last_activity_at=field_value(Ticket, "last_activity_at", last_activity_at),
                 category_name=category_name,
                 filed_by_name=(
                     _User(first_name=first_name, last_name=last_name).get_full_name() or email

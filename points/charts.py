@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template.defaultfilters import date as date_filter
 from django.utils import formats
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from .selectors import ExpiryForecast, add_months
 
@@ -34,11 +37,54 @@ class Bar:
     share: float  # percent of the tallest bar (the bar list shown on narrow screens)
     later: bool = False
 
+    # The texts the page shows, formatted once here rather than by tags in the template's loops
+    # (the same message ids as those tags had).
+    @property
+    def points_text(self) -> str:
+        return intcomma(self.points)
+
+    @property
+    def name(self) -> str:
+        """ "March 2027", or "From April 2029 on" for the later bar."""
+        month = date_filter(self.month, "F Y")
+        return gettext("From %(month)s on") % {"month": month} if self.later else month
+
+    @property
+    def short_name(self) -> str:
+        """ "Mar 2027", or "Later"."""
+        return self.label if self.later else date_filter(self.month, "M Y")
+
+    @property
+    def description(self) -> str:
+        """ "1,000 points in March 2027", or "20 points from April 2029 on"."""
+        values = {
+            "points": self.points,
+            "shown": self.points_text,
+            "month": date_filter(self.month, "F Y"),
+        }
+        if self.later:
+            return (
+                ngettext(
+                    "%(shown)s point from %(month)s on",
+                    "%(shown)s points from %(month)s on",
+                    self.points,
+                )
+                % values
+            )
+        return (
+            ngettext("%(shown)s point in %(month)s", "%(shown)s points in %(month)s", self.points)
+            % values
+        )
+
 
 @dataclass(frozen=True)
 class Tick:
     y: float
     value: int
+
+    @property
+    def value_text(self) -> str:
+        return intcomma(self.value)
 
 
 @dataclass(frozen=True)
@@ -52,9 +98,14 @@ class ExpiryChart:
     right: int = WIDTH - RIGHT
     baseline: int = HEIGHT - BOTTOM
 
-    @property
+    @cached_property
     def months_with_points(self) -> list[Bar]:
         return [bar for bar in self.bars if bar.points]
+
+    @cached_property
+    def description(self) -> str:
+        """The chart in words: "1,000 points in March 2027; 20 points from April 2029 on."."""
+        return "; ".join(bar.description for bar in self.months_with_points) + "."
 
 
 def _nice_step(maximum: int) -> int:

@@ -1,6 +1,6 @@
-"""The ticket rows of the points page (tickets in progress, resolved tickets), formatted once in
-Python: per row the template paid a `url` tag, two `date` filters, `intcomma`, the status label and
-a dozen lookups, most of the page's rendering. The texts are the template's; it escapes them."""
+"""The rows of the points page (balance modifications, tickets in progress, resolved tickets),
+formatted once in Python: per row the template paid `url` tags, `date` filters, `intcomma`, labels
+and a dozen lookups, most of the page's rendering. The texts are the template's; it escapes them."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.timezone import template_localtime
+from django.utils.translation import gettext
 
-from .models import Hold
+from .models import EntryKind, Hold, entry_available_change
+from .templatetags.points_format import signed_points
 
 
 @dataclass(frozen=True)
@@ -61,3 +63,46 @@ def hold_rows(holds: Iterable) -> list[HoldRow]:
         )
         for hold in holds
     ]
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    dated: str  # when the change happened, "March 10, 2027"
+    # An expiry recorded on a later day than its lot expired: "recorded March 12, 2027"; else "".
+    recorded: str
+    kind: str
+    kind_label: str
+    order_id: int | None
+    ticket_id: int | None
+    reason: str
+    change: int
+    change_text: str  # "+1,000", "−40"
+    valid_until: str  # the lot's expiry (an expiry's row says "expired" instead)
+
+
+def entry_rows(entries: Iterable) -> list[EntryRow]:
+    """The rows of a page of `selectors.entry_rows`."""
+    rows = []
+    for entry in entries:
+        dated = _date(entry.dated_at)
+        recorded = _date(entry.created_at) if entry.kind == EntryKind.EXPIRE else dated
+        change = entry_available_change(entry.kind, entry.amount)
+        rows.append(
+            EntryRow(
+                dated=dated,
+                recorded=(
+                    gettext("recorded %(recorded)s") % {"recorded": recorded}
+                    if recorded != dated
+                    else ""
+                ),
+                kind=entry.kind,
+                kind_label=capfirst(EntryKind(entry.kind).label),
+                order_id=entry.order_id,
+                ticket_id=entry.hold__ticket_id,
+                reason=entry.reason,
+                change=change,
+                change_text=signed_points(change),
+                valid_until=_date(entry.lot__expires_at),
+            )
+        )
+    return rows

@@ -151,6 +151,22 @@ def hold_rows(holds: QuerySet[Hold]):
     )
 
 
+def entry_rows(entries: QuerySet[Entry]):
+    """`entries` (`balance_modifications`) as the points page lists them: flat rows, no model
+    instances of the entry, its lot, order, hold and ticket."""
+    return entries.values_list(
+        "kind",
+        "amount",
+        "reason",
+        "order_id",
+        "hold__ticket_id",
+        "created_at",
+        "dated_at",
+        "lot__expires_at",
+        named=True,
+    )
+
+
 # This month and the next 24: points bought today expire in the last of them.
 FORECAST_MONTHS = 25
 

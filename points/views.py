@@ -24,7 +24,7 @@ from . import selectors
 from .charts import expiry_chart
 from .forms import BalanceAlertForm, CheckoutForm
 from .models import EntryKind, OrderStatus, entry_available_change
-from .overview_rows import hold_rows
+from .overview_rows import entry_rows, hold_rows
 from .payments import PaymentBackend, configured_backend
 from .services import (
     OrderNotPayable,
@@ -57,14 +57,12 @@ def overview(request):
     now = timezone.now()
     modifications = paginate(
         request,
-        selectors.balance_modifications(account=account),
+        selectors.entry_rows(selectors.balance_modifications(account=account)),
         param="changes",
         per_page=PER_PAGE,
         fragment="balance-modifications",
     )
-    modifications.object_list = list(modifications.object_list)
-    for entry in modifications.object_list:
-        entry.change = entry_available_change(entry.kind, entry.amount)
+    modifications.object_list = entry_rows(modifications.object_list)
     in_progress = paginate(
         request,
         selectors.hold_rows(selectors.holds_in_progress(account=account)),

@@ -68,3 +68,9 @@ def converted(row: Sequence[Any], converters: RowConverters) -> list[Any]:
         for convert in functions:
             values[position] = convert(values[position], column, connection)
     return values
+
+
+def field_value(model, field_name: str, value: Any) -> Any:
+    """`value`, read by hand-written SQL from a column of `model`'s field, as the ORM gives it
+    (SQLite returns a datetime naive, or as text when it comes from an aggregate)."""
+    return converted([value], row_converters([model._meta.get_field(field_name)]))[0]

@@ -5,9 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template.defaultfilters import date as date_filter
 from django.utils import formats
-from django.utils.translation import gettext
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 
 from .selectors import ExpiryForecast, add_months
 
@@ -34,11 +39,54 @@ class Bar:
     share: float  # percent of the tallest bar (the bar list shown on narrow screens)
     later: bool = False
 
+    # The texts the page shows, formatted once here rather than by tags in the template's loops
+    # (the same message ids as those tags had).
+    @cached_property
+    def points_text(self) -> str:
+        return intcomma(self.points)
+
+    @cached_property
+    def name(self) -> str:
+        """ "March 2027", or "From April 2029 on" for the later bar."""
+        month = date_filter(self.month, "F Y")
+        return gettext("From %(month)s on") % {"month": month} if self.later else month
+
+    @cached_property
+    def short_name(self) -> str:
+        """ "Mar 2027", or "Later"."""
+        return self.label if self.later else date_filter(self.month, "M Y")
+
+    @cached_property
+    def description(self) -> str:
+        """ "1,000 points in March 2027", or "20 points from April 2029 on"."""
+        values = {
+            "points": self.points,
+            "shown": self.points_text,
+            "month": date_filter(self.month, "F Y"),
+        }
+        if self.later:
+            return (
+                ngettext(
+                    "%(shown)s point from %(month)s on",
+                    "%(shown)s points from %(month)s on",
+                    self.points,
+                )
+                % values
+            )
+        return (
+            ngettext("%(shown)s point in %(month)s", "%(shown)s points in %(month)s", self.points)
+            % values
+        )
+
 
 @dataclass(frozen=True)
 class Tick:
     y: float
     value: int
+
+    @property
+    def value_text(self) -> str:
+        return intcomma(self.value)
 
 
 @dataclass(frozen=True)
@@ -52,9 +100,61 @@ class ExpiryChart:
     right: int = WIDTH - RIGHT
     baseline: int = HEIGHT - BOTTOM
 
-    @property
+    @cached_property
     def months_with_points(self) -> list[Bar]:
         return [bar for bar in self.bars if bar.points]
+
+    @property
+    def bars_svg(self) -> SafeString:
+        """The bars' SVG elements. Built here: a template loop over the 25 or so bars, with their
+        conditions and lookups, cost more than the rest of the chart. Numbers as str() writes
+        them (the template's `localize off`)."""
+        month_y = self.baseline + 16
+        year_y = self.baseline + 32
+        return format_html_join(
+            "\n",
+            "{}{}{}",
+            (
+                (
+                    format_html(
+                        '<rect x="{}" y="{}" width="{}" height="{}" rx="2"><title>{}: {}</title>'
+                        '</rect>\n<text class="chart-value" x="{}" y="{}" dy="-5"'
+                        ' text-anchor="middle">{}</text>\n',
+                        bar.x,
+                        bar.y,
+                        bar.width,
+                        bar.height,
+                        bar.name,
+                        bar.points_text,
+                        bar.center,
+                        bar.y,
+                        bar.points_text,
+                    )
+                    if bar.points
+                    else "",
+                    format_html(
+                        '<text class="chart-month" x="{}" y="{}" text-anchor="middle">{}</text>',
+                        bar.center,
+                        month_y,
+                        bar.label,
+                    ),
+                    format_html(
+                        '<text class="chart-year" x="{}" y="{}" text-anchor="middle">{}</text>',
+                        bar.center,
+                        year_y,
+                        bar.year,
+                    )
+                    if bar.year
+                    else "",
+                )
+                for bar in self.bars
+            ),
+        )
+
+    @cached_property
+    def description(self) -> str:
+        """The chart in words: "1,000 points in March 2027; 20 points from April 2029 on."."""
+        return "; ".join(bar.description for bar in self.months_with_points) + "."
 
 
 def _nice_step(maximum: int) -> int:

@@ -24,6 +24,7 @@ from . import selectors
 from .charts import expiry_chart
 from .forms import BalanceAlertForm, CheckoutForm
 from .models import EntryKind, OrderStatus, entry_available_change
+from .overview_rows import entry_rows, hold_rows
 from .payments import PaymentBackend, configured_backend
 from .services import (
     OrderNotPayable,
@@ -56,32 +57,34 @@ def overview(request):
     now = timezone.now()
     modifications = paginate(
         request,
-        selectors.balance_modifications(account=account),
+        selectors.entry_rows(selectors.balance_modifications(account=account)),
         param="changes",
         per_page=PER_PAGE,
         fragment="balance-modifications",
     )
-    modifications.object_list = list(modifications.object_list)
-    for entry in modifications.object_list:
-        entry.change = entry_available_change(entry.kind, entry.amount)
+    modifications.object_list = entry_rows(modifications.object_list)
+    in_progress = paginate(
+        request,
+        selectors.hold_rows(selectors.holds_in_progress(account=account)),
+        param="progress",
+        per_page=PER_PAGE,
+        fragment="tickets-in-progress",
+    )
+    in_progress.object_list = hold_rows(in_progress.object_list)
+    resolved = paginate(
+        request,
+        selectors.hold_rows(selectors.holds_deducted(account=account)),
+        param="resolved",
+        per_page=PER_PAGE,
+        fragment="resolved-tickets",
+    )
+    resolved.object_list = hold_rows(resolved.object_list)
     context = {
         "account": account,
         "summary": selectors.points_summary(account=account, at=now),
         "modifications": modifications,
-        "in_progress": paginate(
-            request,
-            selectors.holds_in_progress(account=account),
-            param="progress",
-            per_page=PER_PAGE,
-            fragment="tickets-in-progress",
-        ),
-        "resolved": paginate(
-            request,
-            selectors.holds_deducted(account=account),
-            param="resolved",
-            per_page=PER_PAGE,
-            fragment="resolved-tickets",
-        ),
+        "in_progress": in_progress,
+        "resolved": resolved,
         "chart": expiry_chart(selectors.expiry_forecast(account=account, at=now)),
         "EntryKind": EntryKind,
         "alert": selectors.balance_alert_of(account=account, user=request.user),

@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 from catalog.models import CategoryGroup
 from catalog.pricing import price_text
 from core.text import REASON_MAX_CHARS, BoundedTextField
+from core.widgets import Select
 
 from .form_fields import AttachmentsField
 from .models import TicketStatus
@@ -151,6 +152,7 @@ class TicketFilterForm(forms.Form):
         required=False,
         choices=[("", _("All tickets")), (ACTIVE, _("Not yet resolved"))]
         + [(value, capfirst(label)) for value, label in TicketStatus.choices],
+        widget=Select,
     )
     q = forms.CharField(
         label=_("Search"),

@@ -40,6 +40,7 @@ from .forms import (
     TicketFileForm,
     TicketFilterForm,
 )
+from .list_rows import ticket_rows
 from .models import (
     Attachment,
     CostChangeKind,
@@ -81,20 +82,15 @@ def _insufficient_message(error: InsufficientPoints, *, next_url: str | None = N
 def ticket_list(request):
     form = TicketFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    tickets = selectors.tickets_for_account(
+    tickets = selectors.TicketList(
         account=request.account,
         status=filters.get("status", ""),
         query=filters.get("q", ""),
         hide_closed=filters.get("hide_closed", False),
     )
     page_obj = paginate(request, tickets, per_page=PER_PAGE)
-    context = {
-        "form": form,
-        "page_obj": page_obj,
-        "filtered": any(filters.values()),
-        "HoldStatus": HoldStatus,
-        "TicketStatus": TicketStatus,
-    }
+    page_obj.object_list = ticket_rows(page_obj.object_list)
+    context = {"form": form, "page_obj": page_obj, "filtered": any(filters.values())}
     return render(request, "tickets/list.html", context)
 
 

@@ -22,7 +22,13 @@ from points.models import (
     OrderStatus,
 )
 from points.selectors import points_available
-from points.services import order_create, order_mark_paid, points_adjust, points_grant
+from points.services import (
+    hold_refund,
+    order_create,
+    order_mark_paid,
+    points_adjust,
+    points_grant,
+)
 from tests.factories import PointPackageFactory, StaffUserFactory, TicketFactory
 from tests.html import attr, find, find_all, parse, text
 from tests.web import category, count_queries, customer, db_state
@@ -137,6 +143,33 @@ def test_the_three_parts_list_modifications_tickets_in_progress_and_resolved_tic
     assert section_rows(root, "resolved-tickets") == [
         f"#{resolved.pk} Done one Consultation on software features March 10, 2027 10"
     ]
+
+
+@override_settings(TIME_ZONE="Pacific/Auckland")
+def test_the_ticket_rows_show_status_link_local_dates_and_returned_points(client, logged_in):
+    account, user = logged_in
+    points_grant(account=account, points=5000, reason="Bench", actor=None)
+    staff = StaffUserFactory()
+    in_progress = file_ticket(account, user, subject="<b>Bold</b> & co")
+    tickets.ticket_reply(ticket=in_progress, author=staff, body="Which version?")
+    tickets.ticket_change_cost(ticket=in_progress, points=1200, reason="Bigger", actor=staff)
+    refunded = file_ticket(account, user, subject="A bug after all")
+    tickets.ticket_resolve(ticket=refunded, actor=staff, reason="Answered")
+    hold_refund(ticket=refunded, reason="Our bug", actor=staff)
+
+    root = parse(client.get(URL).content)
+
+    # Captured and deducted at 12:00 UTC: already the next day in Auckland.
+    assert section_rows(root, "tickets-in-progress") == [
+        f"#{in_progress.pk} <b>Bold</b> & co Incident solving In progress March 11, 2027 1,200"
+    ]
+    assert section_rows(root, "resolved-tickets") == [
+        f"#{refunded.pk} A bug after all Incident solving · all points returned afterwards"
+        " March 11, 2027 0"
+    ]
+    progress = find(root, "section", id="tickets-in-progress")
+    assert attr(find(progress, "a"), "href") == f"/tickets/{in_progress.pk}/"
+    assert attr(find(progress, "span"), "class") == "badge badge-in_progress"
 
 
 def test_a_new_customer_sees_empty_parts_and_where_to_buy(client, logged_in):

@@ -15,6 +15,9 @@ from django.test import RequestFactory
 from django.urls import resolve
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeData, mark_safe
+from django.utils.translation import gettext_lazy
 
 from core.admin import BoundedDateHierarchyChangeList
 from points.models import HoldStatus
@@ -22,7 +25,7 @@ from tests.admin_support import file_ticket, funded_account, support_staff_user
 from tests.factories import IssueCategoryFactory, TicketFactory
 from tickets.admin import TicketAdmin
 from tickets.admin.queue import QueueChangeList, choice_label, short_time
-from tickets.admin.queue_rows import queue_result_list, queue_rows
+from tickets.admin.queue_rows import lean_format_html, queue_result_list, queue_rows
 from tickets.models import Ticket, TicketStatus
 from tickets.services import ticket_assign, ticket_mark_software_bug, ticket_reply, ticket_resolve
 
@@ -193,3 +196,19 @@ def test_the_queue_changelist_refuses_impossible_dates_as_every_list_does(staff,
 
     changelist_class = admin.site._registry[Ticket].get_changelist(request)
     assert issubclass(changelist_class, BoundedDateHierarchyChangeList)
+
+
+def test_lean_format_html_is_format_html():
+    arguments = [
+        "<b>\"Smith\" & 'Sons'</b>",
+        mark_safe("<em>kept</em>"),
+        gettext_lazy("answered"),
+        1200,
+        None,
+        "",
+    ]
+    for argument in arguments:
+        ours = lean_format_html('<span title="{}">{}</span>', argument, argument)
+
+        assert ours == format_html('<span title="{}">{}</span>', argument, argument)
+        assert isinstance(ours, SafeData)

@@ -46,9 +46,14 @@ class BoundedDateHierarchyChangeList(ChangeList):
 
 
 class BoundedDateHierarchyMixin:
-    """Given to every ModelAdmin by the HelpDesk admin site (`HelpDeskAdminSite.register`)."""
+    """Given to every ModelAdmin by the HelpDesk admin site (`HelpDeskAdminSite.register`). An
+    admin's own ChangeList is kept when it refuses such dates too (subclasses
+    `BoundedDateHierarchyChangeList`)."""
 
     def get_changelist(self, request, **kwargs):
+        changelist = super().get_changelist(request, **kwargs)
+        if issubclass(changelist, BoundedDateHierarchyChangeList):
+            return changelist
         return BoundedDateHierarchyChangeList
 
 

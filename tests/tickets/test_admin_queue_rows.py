@@ -6,18 +6,26 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.contrib import admin
-from django.contrib.admin.templatetags.admin_list import items_for_result, result_list
+from django.contrib.admin.templatetags.admin_list import (
+    items_for_result,
+    result_headers,
+    result_list,
+)
 from django.test import RequestFactory
 from django.urls import resolve
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeData, mark_safe
+from django.utils.translation import gettext_lazy
 
+from core.admin import BoundedDateHierarchyChangeList
 from points.models import HoldStatus
 from tests.admin_support import file_ticket, funded_account, support_staff_user
 from tests.factories import IssueCategoryFactory, TicketFactory
 from tickets.admin import TicketAdmin
-from tickets.admin.queue import choice_label, short_time
-from tickets.admin.queue_rows import queue_result_list, queue_rows
+from tickets.admin.queue import QueueChangeList, choice_label, short_time
+from tickets.admin.queue_rows import lean_format_html, queue_result_list, queue_rows
 from tickets.models import Ticket, TicketStatus
 from tickets.services import ticket_assign, ticket_mark_software_bug, ticket_reply, ticket_resolve
 
@@ -158,3 +166,49 @@ def test_the_rows_read_nothing_beyond_the_page_query(staff, tickets, django_asse
         rows = queue_rows(cl)
 
     assert len(rows) == tickets.count()
+
+
+def test_the_queue_loads_only_the_columns_it_shows(staff, tickets):
+    cl = changelist(staff, "?q=e")
+
+    assert isinstance(cl, QueueChangeList)
+    assert cl.result_list
+    for ticket in cl.result_list:
+        assert {"outcome", "created_at", "filed_by_id"} <= ticket.get_deferred_fields()
+        assert "is_active" in ticket.category.get_deferred_fields()
+        if ticket.assignee is not None:
+            assert "password" in ticket.assignee.get_deferred_fields()
+
+
+def test_the_queue_headers_mark_the_default_order_as_before(staff, tickets):
+    """The queue's own ChangeList changes which columns are read, not what the headers show."""
+    headers = result_headers(changelist(staff))
+
+    marked = {
+        str(header["text"]): header["ascending"] for header in headers if header.get("sorted")
+    }
+    assert marked == {"number": False, "last activity": False}
+
+
+def test_the_queue_changelist_refuses_impossible_dates_as_every_list_does(staff, tickets):
+    request = RequestFactory().get("/admin/tickets/ticket/")
+    request.user = staff
+
+    changelist_class = admin.site._registry[Ticket].get_changelist(request)
+    assert issubclass(changelist_class, BoundedDateHierarchyChangeList)
+
+
+def test_lean_format_html_is_format_html():
+    arguments = [
+        "<b>\"Smith\" & 'Sons'</b>",
+        mark_safe("<em>kept</em>"),
+        gettext_lazy("answered"),
+        1200,
+        None,
+        "",
+    ]
+    for argument in arguments:
+        ours = lean_format_html('<span title="{}">{}</span>', argument, argument)
+
+        assert ours == format_html('<span title="{}">{}</span>', argument, argument)
+        assert isinstance(ours, SafeData)

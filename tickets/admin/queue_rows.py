@@ -30,7 +30,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import reverse
 from django.utils.html import escape
-from django.utils.safestring import SafeData, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 
 # Stands for the primary key while the change URL's parts are found, once per page.
 _PK_MARK = "__queue_pk__"
@@ -142,7 +142,7 @@ def _column(cl, name, *, avoid_link: bool) -> _Column:
             # What display_for_value makes of text, for the methods' usual answer.
             if isinstance(value, str) and value:
                 return value if isinstance(value, SafeData) else html.escape(value)
-            return _escaped(display_for_value(value, column_empty))
+            return escaped(display_for_value(value, column_empty))
 
         classes = "action-checkbox" if name == "action_checkbox" else f"field-{name}"
         return _Column(classes, value_of, display, nowrap=None)
@@ -163,16 +163,22 @@ def _column(cl, name, *, avoid_link: bool) -> _Column:
         return getattr(result, attname)
 
     def display(value):
-        return _escaped(display_for_field(value, field, empty, avoid_link=avoid_link))
+        return escaped(display_for_field(value, field, empty, avoid_link=avoid_link))
 
     return _Column(f"field-{name}", value_of, display, nowrap)
 
 
-def _escaped(value) -> str:
+def escaped(value) -> str:
     """`conditional_escape` without its lazy-string wrapper, which cost as much as the escaping."""
     if hasattr(value, "__html__"):
         return value.__html__()
     return html.escape(str(value))
+
+
+def lean_format_html(format_string: str, *args) -> SafeString:
+    """`format_html` for the queue's cells, without the lazy-string wrapper around each
+    argument's escaping (a third of the columns' own cost at 100 rows)."""
+    return SafeString(format_string.format(*[escaped(arg) for arg in args]))
 
 
 class _ResultLink:

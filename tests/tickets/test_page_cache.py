@@ -270,21 +270,37 @@ os.environ["DATABASE_URL"] = "sqlite:///:memory:"
 os.environ["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings"
 django.setup()
 from django.core.management import call_command
+from django.utils import timezone
 
 call_command("migrate", verbosity=0)
-from accounts.models import Account
-from tickets.models import Ticket
+from accounts.models import Account, Membership, MembershipRole
+from catalog.models import IssueCategory
+from helpdesk.models import User
+from tickets.models import Message, Ticket
 from tickets.selectors import customer_ticket_version
 
+user = User.objects.create(email="a@example.com")
+account = Account.objects.create(name="A")
+Membership.objects.create(account=account, user=user, role=MembershipRole.OWNER)
+now = timezone.now()
+ticket = Ticket.objects.create(
+    account=account, filed_by=user, category=IssueCategory.objects.first(), subject="S",
+    created_at=now, last_activity_at=now,
+)
+first = customer_ticket_version(account=account, ticket_id=ticket.pk)
+Message.objects.create(ticket=ticket, author=user, body="B", body_html="<p>B</p>", created_at=now)
+second = customer_ticket_version(account=account, ticket_id=ticket.pk)
+print(first.digest != second.digest, first.thread_stamp, second.thread_stamp.startswith("1."))
 try:
-    customer_ticket_version(account=Account(pk=1), ticket_id=1)
+    customer_ticket_version(account=Account.objects.create(name="B"), ticket_id=ticket.pk)
 except Ticket.DoesNotExist:
     print("no such ticket")
 """
 
 
 def test_the_page_version_runs_on_sqlite_too():
-    """The embedded run's database: the hand-written statements, in a process of their own."""
+    """The embedded run's database, in a process of its own: the hand-written statements name a
+    new message with a new version, and another account's ticket is not found."""
     result = subprocess.run(
         [sys.executable, "-c", SQLITE_SCRIPT],
         capture_output=True,
@@ -293,4 +309,4 @@ def test_the_page_version_runs_on_sqlite_too():
         env={**os.environ, "SECRET_KEY": "x" * 50, "HELPDESK_ENV_FILE": ""},
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "no such ticket"
+    assert result.stdout.split("\n")[:2] == ["True 0.None.None.None.0 True", "no such ticket"]

@@ -32,7 +32,6 @@ from .models import (
     QuoteStatus,
     Rating,
     ReconsiderationRequest,
-    ReconsiderationStatus,
     Ticket,
     TicketStatus,
 )
@@ -326,13 +325,10 @@ def customer_ticket_page(
         ReconsiderationRequest.objects.filter(ticket=ticket).order_by("-created_at", "-id")
     )
     pending_quote = next((q for q in quotes if q.status == QuoteStatus.PENDING), None)
-    facts = TicketFacts(
-        hold_amount=hold.amount if hold else None,
-        hold_status=hold.status if hold else None,
-        pending_quote=pending_quote is not None,
-        pending_reconsideration=any(
-            r.status == ReconsiderationStatus.PENDING for r in reconsiderations
-        ),
+    facts = TicketFacts.of_rows(
+        hold=hold,
+        quotes=quotes,
+        reconsiderations=reconsiderations,
         rated=getattr(ticket, "rating", None) is not None,
     )
     return CustomerTicketPage(

@@ -54,10 +54,10 @@ DRAFT_SESSION_KEY = "ticket_draft"
 PER_PAGE = 20
 
 
-def _ticket_page_or_404(request, pk):
+def _ticket_page_or_404(request, pk, **options):
     try:
         return selectors.customer_ticket_page(
-            account=request.account, user=request.user, ticket_id=pk
+            account=request.account, user=request.user, ticket_id=pk, **options
         )
     except Ticket.DoesNotExist as error:
         raise Http404(_("No such ticket.")) from error
@@ -196,12 +196,7 @@ def _content_key(pk, version: selectors.CustomerTicketVersion) -> str:
 def _page_content(request, pk, version, forms) -> tuple[str, str, int]:
     """The page's content (subject, HTML with the CSRF marker) and how long it may be cached."""
     now = timezone.now()
-    try:
-        page = selectors.customer_ticket_page(
-            account=request.account, user=request.user, ticket_id=pk, at=now, version=version
-        )
-    except Ticket.DoesNotExist as error:
-        raise Http404(_("No such ticket.")) from error
+    page = _ticket_page_or_404(request, pk, at=now, version=version)
     context = {
         "page": page,
         "ticket": page.ticket,
